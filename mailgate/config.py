@@ -6,12 +6,13 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+SeverityName = Literal["reject", "warn", "ignore", "off"]
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mailgate.errors import ConfigurationError
 from mailgate.mail.counting import CountMode
-from rules.base import Severity
 
 
 class RulesSettings(BaseModel):
@@ -25,8 +26,10 @@ class RulesSettings(BaseModel):
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0)
     clock_skew_minutes: int = Field(15, ge=0)
     stale_days: int = Field(7, ge=0)
+    #: Local time zone of the units: the calendar date of a 落款 is read in it.
+    timezone: str = "Asia/Shanghai"
     #: Per-rule severity overrides, e.g. ``{"clock-skew" = "off"}``.
-    severities: dict[str, Severity] = Field(default_factory=dict)
+    severities: dict[str, SeverityName] = Field(default_factory=dict)
     #: Per-message overrides of rule messages, keyed ``"rule"`` or ``"rule.reason"``.
     messages: dict[str, str] = Field(default_factory=dict)
     #: authserv-ids whose Authentication-Results headers are trusted (our own MTA's).

@@ -51,7 +51,8 @@ class Context:
     history: History = field(default_factory=History)
 
     def severity_of(self, rule: Rule) -> Severity:
-        return self.settings.severities.get(rule.name, rule.severity)
+        configured = self.settings.severities.get(rule.name)
+        return rule.severity if configured is None else Severity(configured)
 
     def officer_for(self, submission: Submission) -> Officer | None:
         """The registered, active officer who sent the submission."""
