@@ -1,0 +1,5 @@
+"""Run the command line with ``python -m mailgate``."""
+
+from mailgate.cli import main
+
+main()

@@ -1,0 +1,129 @@
+"""The `mailgate` command line; each command is a thin layer over the library."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from mailgate import __version__
+from mailgate.check import FileResult, check_files
+from mailgate.config import Settings, load_settings
+from mailgate.errors import ConfigurationError
+from mailgate.log import configure as configure_logging
+from mailgate.registry import Registry, load_registry
+from rules import Inbox
+
+app = typer.Typer(
+    name="mailgate",
+    help="Checks information items submitted by email and answers every sender.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_VERDICT_ZH = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复"}
+_SEVERITY_MARK = {"reject": "[red]✗[/red]", "warn": "[yellow]![/yellow]", "ignore": "[dim]·[/dim]"}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mailgate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """mailgate: the submission gate of the 《穗府信息》 desk."""
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO 8601 date-time: {value!r}", param_hint="--received-at") from exc
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _load(config: Path | None, registry_file: Path | None) -> tuple[Settings, Registry]:
+    try:
+        settings = load_settings(config)
+        path = registry_file or settings.registry_file
+        return settings, (load_registry(path) if path else Registry())
+    except ConfigurationError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Saved messages (.eml), processed in this order.")],
+    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).")] = None,
+    registry: Annotated[Path | None, typer.Option("--registry", help="Units and officers (TOML).")] = None,
+    inbox: Annotated[Inbox, typer.Option("--inbox", help="The inbox the messages arrived in.")] = Inbox.DAILY,
+    received_at: Annotated[
+        str | None, typer.Option("--received-at", help="Arrival time (ISO 8601) for every file.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file on stdout.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "warning",
+) -> None:
+    """Check saved messages against the rules, as if they had arrived in INBOX, one after another."""
+    arrival = _parse_time(received_at)
+    configure_logging(log_level)
+    settings, reg = _load(config, registry)
+
+    async def run() -> None:
+        async for result in check_files(
+            files, settings=settings, registry=reg, inbox=inbox, received_at=arrival
+        ):
+            if as_json:
+                sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+            else:
+                _report(result)
+
+    asyncio.run(run())
+
+
+def _report(result: FileResult) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    verdict = _VERDICT_ZH.get(result.verdict, result.verdict)
+    console.print(f"[bold]{escape(result.file)}[/bold]：{verdict}")
+    for finding in result.findings:
+        mark = _SEVERITY_MARK.get(finding["severity"], "-")
+        console.print(f"  {mark} [{escape(finding['rule'])}] {escape(finding['message'])}")
+    item = result.item
+    if item:
+        counting = "按 Word 字数统计" if item["counting"] == "word" else "按非空白字符"
+        lines = [
+            f"编号 {item['tracking']}",
+            f"单位 {item['unit']}",
+            f"标题 {item['title']}",
+            f"正文 {item['body_chars']} 字（{counting}）",
+        ]
+        if item["attachment_chars"] is not None:
+            lines.append(f"附件 {item['attachment_chars']} 字")
+        if item["revision"]:
+            lines.append(f"第 {item['revision_number']} 稿")
+        if item["urgent"]:
+            lines.append("紧急")
+        console.print("  " + "；".join(escape(line) for line in lines))
+    console.print()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

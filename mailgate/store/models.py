@@ -1,0 +1,108 @@
+"""The tables: every processed message, the items filed from them, and each item's revisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware datetimes stored as UTC on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Message(Base):
+    """One message mailgate processed, whatever its verdict."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_messages_mailbox_uid"),
+        Index("ix_messages_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(64))
+    uidvalidity: Mapped[int | None] = mapped_column(Integer)
+    uid: Mapped[int | None] = mapped_column(Integer)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    from_address: Mapped[str | None] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    unit_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    received_at: Mapped[dt.datetime]
+    processed_at: Mapped[dt.datetime]
+    verdict: Mapped[str] = mapped_column(String(16), index=True)
+    #: [{"rule", "severity", "reason", "params"}] in rule order.
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Item(Base):
+    """A valid information item on the editors' desk; revisions fold into it."""
+
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_unit_title", "unit_id", "title_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking: Mapped[str] = mapped_column(String(32), unique=True)
+    unit_id: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text)
+    title_key: Mapped[str] = mapped_column(String(512))
+    inbox: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    commission_code: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="item", order_by="Revision.number"
+    )
+
+
+class Revision(Base):
+    """One version of an item, as one accepted message carried it."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("item_id", "number", name="uq_revisions_item_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    number: Mapped[int] = mapped_column(Integer)  # 1 for the original
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(Text)
+    attachment_text: Mapped[str | None] = mapped_column(Text)
+    body_zi: Mapped[int] = mapped_column(Integer)
+    attachment_zi: Mapped[int | None] = mapped_column(Integer)
+    counting: Mapped[str] = mapped_column(String(8))
+    officer: Mapped[str | None] = mapped_column(String(128))
+    author_unit: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(64))
+    signed_on: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime]
+    item: Mapped[Item] = relationship(back_populates="revisions")

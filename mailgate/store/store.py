@@ -1,0 +1,231 @@
+"""The store: an async engine and session factory per database, and the queries the pipeline needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from mailgate.errors import StoreError
+from mailgate.store.models import Base, Item, Message, Revision
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as the pipeline needs to see it: enough to link a revision and to answer the sender."""
+
+    id: int
+    tracking: str
+    title: str
+    unit_id: str
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewRevision:
+    """The facts of an accepted message that become an item revision."""
+
+    unit_id: str
+    title: str
+    title_key: str
+    inbox: str
+    urgent: bool
+    commission_code: str | None
+    body: str
+    source: str | None
+    attachment_name: str | None
+    attachment_text: str | None
+    body_zi: int
+    attachment_zi: int | None
+    counting: str
+    officer: str | None
+    author_unit: str | None
+    phone: str | None
+    signed_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """The facts of one processed message and its verdict."""
+
+    mailbox: str
+    uidvalidity: int | None
+    uid: int | None
+    message_id: str | None
+    content_hash: str
+    size: int
+    from_address: str | None
+    subject: str
+    unit_id: str | None
+    received_at: dt.datetime
+    verdict: str
+    findings: list[dict[str, Any]]
+    raw: bytes | None
+
+
+class Store:
+    """One database: SQLite (embedded default) or PostgreSQL, through SQLAlchemy's async engine."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        kwargs: dict[str, Any] = {"echo": echo}
+        if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:")):
+            kwargs["poolclass"] = StaticPool
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        """Create every table directly (temporary stores; real ones are migrated with Alembic)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot create the schema: {exc}") from exc
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repository]:
+        """A repository whose work commits together, or not at all."""
+        try:
+            async with self._sessions() as session, session.begin():
+                yield Repository(session)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Repository:
+    """The few queries the pipeline makes, inside one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def seen(
+        self, message_id: str | None, content_hash: str
+    ) -> Literal["message-id", "content-hash"] | None:
+        """Whether this message was processed before, and by which key it is recognised."""
+        if message_id:
+            found = await self.session.scalar(
+                select(Message.id).where(Message.message_id == message_id).limit(1)
+            )
+            if found is not None:
+                return "message-id"
+        found = await self.session.scalar(
+            select(Message.id).where(Message.content_hash == content_hash).limit(1)
+        )
+        return "content-hash" if found is not None else None
+
+    async def item_by_title(self, unit_id: str, title_key: str) -> StoredItem | None:
+        """The newest item of ``unit_id`` whose folded title is ``title_key``."""
+        item = await self.session.scalar(
+            select(Item)
+            .where(Item.unit_id == unit_id, Item.title_key == title_key)
+            .order_by(Item.id.desc())
+            .limit(1)
+        )
+        return None if item is None else await self._stored(item)
+
+    async def item_by_tracking(self, tracking: str) -> StoredItem | None:
+        item = await self.session.scalar(select(Item).where(Item.tracking == tracking))
+        return None if item is None else await self._stored(item)
+
+    async def _stored(self, item: Item) -> StoredItem:
+        count = await self.session.scalar(select(func.count()).where(Revision.item_id == item.id))
+        return StoredItem(item.id, item.tracking, item.title, item.unit_id, int(count or 0))
+
+    async def add_message(self, message: NewMessage, now: dt.datetime) -> int:
+        row = Message(
+            mailbox=message.mailbox,
+            uidvalidity=message.uidvalidity,
+            uid=message.uid,
+            message_id=message.message_id,
+            content_hash=message.content_hash,
+            size=message.size,
+            from_address=message.from_address,
+            subject=message.subject,
+            unit_id=message.unit_id,
+            received_at=message.received_at,
+            processed_at=now,
+            verdict=message.verdict,
+            findings=message.findings,
+            raw=message.raw,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def add_revision(
+        self, revision: NewRevision, *, message_pk: int, revises: StoredItem | None, now: dt.datetime
+    ) -> StoredItem:
+        """File an accepted message: a new item, or the next revision of ``revises``."""
+        if revises is None:
+            item = Item(
+                tracking="",
+                unit_id=revision.unit_id,
+                title=revision.title,
+                title_key=revision.title_key,
+                inbox=revision.inbox,
+                urgent=revision.urgent,
+                commission_code=revision.commission_code,
+                created_at=now,
+                updated_at=now,
+            )
+            self.session.add(item)
+            await self.session.flush()
+            item.tracking = tracking_number(item.id, now)
+            number = 1
+        else:
+            loaded = await self.session.get(Item, revises.id)
+            if loaded is None:
+                raise StoreError(f"item {revises.id} vanished")
+            item = loaded
+            item.title = revision.title
+            item.title_key = revision.title_key
+            item.urgent = item.urgent or revision.urgent
+            item.updated_at = now
+            number = revises.revision + 1
+        self.session.add(
+            Revision(
+                item_id=item.id,
+                number=number,
+                message_pk=message_pk,
+                title=revision.title,
+                body=revision.body,
+                source=revision.source,
+                attachment_name=revision.attachment_name,
+                attachment_text=revision.attachment_text,
+                body_zi=revision.body_zi,
+                attachment_zi=revision.attachment_zi,
+                counting=revision.counting,
+                officer=revision.officer,
+                author_unit=revision.author_unit,
+                phone=revision.phone,
+                signed_on=revision.signed_on,
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+        return StoredItem(item.id, item.tracking, item.title, item.unit_id, number)
+
+
+def tracking_number(item_id: int, when: dt.datetime) -> str:
+    """The number units quote: the filing date and the item's serial, e.g. ``20261126-000042``."""
+    return f"{when:%Y%m%d}-{item_id:06d}"
