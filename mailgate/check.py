@@ -8,12 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from mailgate.config import Settings
 from mailgate.mail.counting import count_zi
 from mailgate.pipeline import MessageRef, Pipeline, Processed, first_word
 from mailgate.registry import Registry
 from mailgate.store import Store
 from rules import Inbox, default_rules
+
+log = structlog.get_logger("mailgate.check")
+
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
@@ -57,14 +62,25 @@ async def check_files(
                 yield FileResult(
                     str(path),
                     "ignored",
-                    [{"rule": "unreadable", "severity": "ignore", "message": f"无法读取文件：{exc.strerror}"}],
+                    [_pseudo_finding("unreadable", f"无法读取文件：{exc.strerror}")],
                     None,
                     error=str(exc),
                 )
                 continue
-            processed = await pipeline.process(
-                raw, inbox=inbox, ref=MessageRef(f"check:{inbox.value}"), received_at=received_at
-            )
+            try:
+                processed = await pipeline.process(
+                    raw, inbox=inbox, ref=MessageRef(f"check:{inbox.value}"), received_at=received_at
+                )
+            except Exception as exc:  # the boundary: report, never a traceback, never a reply
+                log.exception("message_failed", file=str(path))
+                yield FileResult(
+                    str(path),
+                    "ignored",
+                    [_pseudo_finding("processing-failed", "处理失败，已记入日志，请联系运维人员")],
+                    None,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                continue
             yield FileResult(
                 str(path),
                 processed.verdict.outcome.value,
@@ -73,6 +89,11 @@ async def check_files(
             )
     finally:
         await store.close()
+
+
+def _pseudo_finding(rule: str, message: str) -> dict[str, Any]:
+    """A finding for a file that never became a submission (not one of the rules' ids)."""
+    return {"rule": rule, "severity": "ignore", "message": message}
 
 
 def item_facts(processed: Processed) -> dict[str, Any]:

@@ -6,13 +6,13 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-SeverityName = Literal["reject", "warn", "ignore", "off"]
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mailgate.errors import ConfigurationError
 from mailgate.mail.counting import CountMode
+
+SeverityName = Literal["reject", "warn", "ignore", "off"]
 
 
 class RulesSettings(BaseModel):

@@ -45,7 +45,13 @@ class Pipeline:
     """Runs the rules on messages and files each verdict in the store, one transaction per message."""
 
     def __init__(
-        self, store: Store, registry: Registry, settings: Settings, rules: RuleRegistry, *, keep_raw: bool = True
+        self,
+        store: Store,
+        registry: Registry,
+        settings: Settings,
+        rules: RuleRegistry,
+        *,
+        keep_raw: bool = True,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -78,7 +84,12 @@ class Pipeline:
                     received_at=arrival,
                     verdict=verdict.outcome.value,
                     findings=[
-                        {"rule": f.rule, "severity": f.severity.value, "reason": f.reason, "params": dict(f.params)}
+                        {
+                            "rule": f.rule,
+                            "severity": f.severity.value,
+                            "reason": f.reason,
+                            "params": dict(f.params),
+                        }
                         for f in verdict.findings
                     ],
                     raw=raw if self.keep_raw else None,

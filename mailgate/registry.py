@@ -98,8 +98,11 @@ class Registry:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "units": [u.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {
-                "id": u.id, "name": u.name, "series": u.series.value} for u in self.units.values()],
+            "units": [
+                u.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+                | {"id": u.id, "name": u.name, "series": u.series.value}
+                for u in self.units.values()
+            ],
             "officers": [o.model_dump(mode="json", exclude_none=True) for o in self.officers.values()],
         }
 

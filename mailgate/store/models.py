@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -30,7 +30,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
 class Message(Base):
@@ -77,9 +77,7 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(16), default="new")
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
-    revisions: Mapped[list[Revision]] = relationship(
-        back_populates="item", order_by="Revision.number"
-    )
+    revisions: Mapped[list[Revision]] = relationship(back_populates="item", order_by="Revision.number")
 
 
 class Revision(Base):
