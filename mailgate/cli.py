@@ -19,7 +19,7 @@ from mailgate.config import Settings, load_settings
 from mailgate.errors import ConfigurationError
 from mailgate.log import configure as configure_logging
 from mailgate.registry import Registry, load_registry
-from rules import Inbox
+from rules import Context, Inbox, default_rules
 
 app = typer.Typer(
     name="mailgate",
@@ -96,6 +96,30 @@ def check(
                 _report(result)
 
     asyncio.run(run())
+
+
+@app.command("rules")
+def list_rules(
+    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule.")] = False,
+) -> None:
+    """List the rules in evaluation order with their configured severity and message templates."""
+    settings, _ = _load(config, None)
+    context = Context(Registry(), Inbox.DAILY, dt.datetime.now(dt.UTC), settings.rules)
+    console = Console(highlight=False, soft_wrap=True)
+    for rule in default_rules():
+        entry = {
+            "rule": rule.name,
+            "severity": context.severity_of(rule).value,
+            "description": rule.description,
+            "messages": dict(rule.messages),
+        }
+        if as_json:
+            sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            continue
+        console.print(f"[bold]{rule.name}[/bold] ({entry['severity']}): {escape(rule.description)}")
+        for reason, text in rule.messages.items():
+            console.print(f"    {escape(reason)}: {escape(text)}")
 
 
 def _report(result: FileResult) -> None:
