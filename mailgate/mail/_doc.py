@@ -5,7 +5,10 @@
 # - "EncryptionInfo" + "EncryptedPackage": a password-protected OOXML package -> DOCX + ENCRYPTED (an
 #   encrypted .xlsx looks the same without the password; Word is by far the likelier attachment here);
 # - anything else (Works .wps, .xls, .msg, ...) -> None;
-# - an OLE file olefile cannot open: CORRUPT when the Word stream names are visible in the bytes, else None.
+# - an OLE file olefile cannot open, or opens with a damaged FAT/directory and no Word stream (truncated):
+#   DOC + CORRUPT when a sector starts with a Word 97+ FIB or the stream name "WordDocument" is visible,
+#   DOCX + CORRUPT when "EncryptedPackage" is,
+#   else None (nothing left to tell it from a damaged .xls).
 # Text: FIB -> CLX in the table stream -> piece table -> the first ccpText characters of the main document.
 # Word 6/95 files (older FIB) are reported CORRUPT: that format has no piece table of this shape.
 # Known limit: text deleted with track changes is still in a .doc's piece table and is not removed.
@@ -23,6 +26,7 @@ MAX_INPUT_BYTES = 30 * 1024 * 1024
 MAX_TEXT_CHARS = 1_000_000  # ccpText above this is TOO_LARGE
 MAX_PIECES = 100_000
 
+_SECTOR = 512  # also the header's size; 4096-byte sectors are multiples of it
 _MIN_OLE_SIZE = 1536  # olefile treats shorter bytes as a file name: never hand it those
 _W_IDENT = 0xA5EC
 _MIN_NFIB = 0x00C1  # Word 97
@@ -38,10 +42,30 @@ _NAME_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 
 # [MS-DOC] 2.4.1: compressed (8-bit) text is Latin-1 except for these bytes.
 _COMPRESSED_MAP = {
-    0x82: 0x201A, 0x83: 0x0192, 0x84: 0x201E, 0x85: 0x2026, 0x86: 0x2020, 0x87: 0x2021, 0x88: 0x02C6,
-    0x89: 0x2030, 0x8A: 0x0160, 0x8B: 0x2039, 0x8C: 0x0152, 0x91: 0x2018, 0x92: 0x2019, 0x93: 0x201C,
-    0x94: 0x201D, 0x95: 0x2022, 0x96: 0x2013, 0x97: 0x2014, 0x98: 0x02DC, 0x99: 0x2122, 0x9A: 0x0161,
-    0x9B: 0x203A, 0x9C: 0x0153, 0x9F: 0x0178,
+    0x82: 0x201A,
+    0x83: 0x0192,
+    0x84: 0x201E,
+    0x85: 0x2026,
+    0x86: 0x2020,
+    0x87: 0x2021,
+    0x88: 0x02C6,
+    0x89: 0x2030,
+    0x8A: 0x0160,
+    0x8B: 0x2039,
+    0x8C: 0x0152,
+    0x91: 0x2018,
+    0x92: 0x2019,
+    0x93: 0x201C,
+    0x94: 0x201D,
+    0x95: 0x2022,
+    0x96: 0x2013,
+    0x97: 0x2014,
+    0x98: 0x02DC,
+    0x99: 0x2122,
+    0x9A: 0x0161,
+    0x9B: 0x203A,
+    0x9C: 0x0153,
+    0x9F: 0x0178,
 }
 # Word's special characters in the main text; other controls (pictures, footnote marks, ...) go.
 _SPECIAL = {"\r": "\n", "\x0b": "\n", "\x0c": "\n", "\x0e": "\n", "\t": "\t", "\n": "\n", "\x1e": "-"}
@@ -59,6 +83,14 @@ class _TooLargeError(Exception):
 
 def _result(kind: WordKind, problem: WordProblem) -> WordText:
     return WordText(kind=kind, text=None, problem=problem)
+
+
+def _claims_word(data: bytes) -> bool:
+    """Whether a damaged OLE file still shows a Word FIB at a sector start, or the Word stream's name."""
+    for offset in range(_SECTOR, len(data) - 4, _SECTOR):
+        if _u16(data, offset) == _W_IDENT and _u16(data, offset + 2) >= _MIN_NFIB:
+            return True
+    return _NAME_WORD in data
 
 
 def _u16(buf: bytes, offset: int) -> int:
@@ -171,20 +203,25 @@ def _read_word_stream(ole: olefile.OleFileIO) -> WordText:
     return WordText(kind=WordKind.DOC, text=_clean(_main_text(word, table, fc_clx, lcb_clx, ccp_text)))
 
 
+def _damaged(data: bytes) -> WordText | None:
+    """A damaged OLE file: CORRUPT of the kind its remains show, None when they show no Word."""
+    if _claims_word(data):
+        return _result(WordKind.DOC, WordProblem.CORRUPT)
+    if _NAME_ENCRYPTED in data:
+        return _result(WordKind.DOCX, WordProblem.CORRUPT)
+    return None
+
+
 def read_ole(data: bytes) -> WordText | None:
     """Text of an OLE file that is a Word document; None for other OLE files (``data`` has the OLE magic)."""
     if len(data) > MAX_INPUT_BYTES:
-        return _result(WordKind.DOC, WordProblem.TOO_LARGE) if _NAME_WORD in data else None
+        return _result(WordKind.DOC, WordProblem.TOO_LARGE) if _claims_word(data) else None
     try:
         if len(data) < _MIN_OLE_SIZE:
             raise OSError("shorter than any OLE file")
         ole = olefile.OleFileIO(io.BytesIO(data))
     except _OLE_ERRORS:
-        if _NAME_WORD in data:
-            return _result(WordKind.DOC, WordProblem.CORRUPT)
-        if _NAME_ENCRYPTED in data:
-            return _result(WordKind.DOCX, WordProblem.CORRUPT)
-        return None
+        return _damaged(data)
     with ole:
         if ole.exists("WordDocument"):
             try:
@@ -195,4 +232,5 @@ def read_ole(data: bytes) -> WordText | None:
                 return _result(WordKind.DOC, WordProblem.CORRUPT)
         if ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage"):
             return _result(WordKind.DOCX, WordProblem.ENCRYPTED)
-    return None
+        damaged = bool(ole.parsing_issues)  # olefile went on past a broken FAT or directory
+    return _damaged(data) if damaged else None

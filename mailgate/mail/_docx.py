@@ -33,12 +33,14 @@ CHUNK = 64 * 1024
 _LOCAL_HEADER = re.compile(rb"PK\x03\x04")
 _MAX_LOCAL_HEADERS = 256
 _EOCD = b"PK\x05\x06"
-_MAIN_TYPES = frozenset({
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
-    "application/vnd.ms-word.document.macroenabled.main+xml",
-    "application/vnd.ms-word.template.macroenabledtemplate.main+xml",
-})
+_MAIN_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+        "application/vnd.ms-word.document.macroenabled.main+xml",
+        "application/vnd.ms-word.template.macroenabledtemplate.main+xml",
+    }
+)
 _DEFAULT_MAIN = "word/document.xml"
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -48,8 +50,17 @@ _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fal
 _SKIP = frozenset({f"{_W}del", f"{_W}moveFrom", f"{_W}delText", f"{_W}instrText", _MC_FALLBACK})
 _BREAKS = {f"{_W}tab": "\t", f"{_W}ptab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
 
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, ValueError,
-               struct.error, NotImplementedError, RuntimeError)  # RuntimeError: zip-level password
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    zlib.error,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    RuntimeError,
+)  # RuntimeError: zip-level password
 
 
 class _StopError(Exception):
