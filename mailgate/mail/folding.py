@@ -42,7 +42,9 @@ def _fold_short(text: str) -> str:
 def _fold(text: str) -> str:
     simplified = _convert("t2s", unicodedata.normalize("NFKC", text))
     kept = "".join(ch for ch in simplified if unicodedata.category(ch) not in _DROPPED)
-    return kept.casefold()
+    # Composed again: dropping a spacing accent's space (NFKC "´" is " " + U+0301) or case
+    # folding can leave a sequence NFKC would compose, and the key must be a fixed point.
+    return unicodedata.normalize("NFKC", kept.casefold())
 
 
 def fold(text: str) -> str:

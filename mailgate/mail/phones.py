@@ -14,16 +14,19 @@ _SEP = f"(?:{_S}*{_HYPHEN}{_S}*|{_S}+)"
 _EXT_WORD = r"(?:转|轉|分机|分機|ext\.?|x|\#)"
 _COUNTRY = f"(?:(?:[+＋]|00)86{_SEP}?)"
 
+_AREA_DIGITS = f"[1-9１-９]{_D}{{1,2}}"  # the area code after its leading 0: 20, 755
+
 _PHONE = re.compile(
     rf"""
     (?:
-        {_COUNTRY}?[1１][3-9３-９](?:{_SEP}?{_D}){{9}}                             # mobile
-      | (?:
-            [(（]{_S}*(?:{_COUNTRY}?[0０]{_D}{{2,3}}|{_COUNTRY}[1-9１-９]{_D}{{1,2}}){_S}*[)）]{_S}*
-          | (?:{_COUNTRY}?[0０]{_D}{{2,3}}|{_COUNTRY}[1-9１-９]{_D}{{1,2}}){_SEP}?
-        )?                                                                    # area code
-        [2-9２-９](?:{_SEP}?{_D}){{6,7}}                                         # 7-8 digit number
-        (?:{_S}*(?:{_EXT_WORD}{_S}*[:：]?|{_HYPHEN}){_S}*{_D}{{1,6}})?           # extension
+        {_COUNTRY}?[1１][3-9３-９]{_D}{_SEP}?{_D}{{4}}{_SEP}?{_D}{{4}}         # mobile: 138-0013-8000
+      | (?:                                                              # area code:
+            [(（]{_S}*[0０]{_AREA_DIGITS}{_S}*[)）]{_S}*                     #   (020)
+          | [0０]{_AREA_DIGITS}{_SEP}?                                      #   020-
+          | {_COUNTRY}[(（]?{_S}*[0０]?{_AREA_DIGITS}{_S}*[)）]?{_SEP}?       #   +86 (20)
+        )?
+        [2-9２-９]{_D}{{2,3}}{_SEP}?{_D}{{4}}                                # 7-8 digits: 3862-2000
+        (?:{_S}*(?:{_EXT_WORD}{_S}*[:：]?|{_HYPHEN}){_S}*{_D}{{1,6}})?       # extension: 转123, -123
     )
     """,
     re.VERBOSE | re.IGNORECASE,
