@@ -189,27 +189,29 @@ class _TextBuilder:
         self.add(mark)
 
 
+def _consume(parser: etree.XMLPullParser, builder: _TextBuilder) -> None:
+    for event, el in parser.read_events():
+        if not isinstance(el, etree._Element):
+            continue  # only start/end events were asked for: always elements
+        parent = el.getparent()
+        if event == "start":
+            if parent is None and _has_doctype(el):
+                raise _StopError(WordProblem.CORRUPT)
+            builder.start(el.tag)
+            continue
+        builder.end(el)
+        if parent is not None:
+            parent.remove(el)  # keep only the open elements in memory
+
+
 def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
     parser = _safe_pull_parser()
     builder = _TextBuilder()
-    checked_doctype = False
     for chunk in _chunks(zf, info, MAX_PART_BYTES):
         parser.feed(chunk)
-        for event, el in parser.read_events():
-            if not isinstance(el, etree._Element):
-                continue  # only start/end events were asked for: always elements
-            if not checked_doctype:
-                if _has_doctype(el):
-                    raise _StopError(WordProblem.CORRUPT)
-                checked_doctype = True
-            if event == "start":
-                builder.start(el.tag)
-                continue
-            builder.end(el)
-            parent = el.getparent()
-            if parent is not None:
-                parent.remove(el)  # keep only the open elements in memory
+        _consume(parser, builder)
     parser.close()
+    _consume(parser, builder)
     return "".join(builder.parts)
 
 

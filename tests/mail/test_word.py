@@ -187,6 +187,12 @@ def test_tabs_breaks_field_codes_and_fallbacks() -> None:
     assert read_word(make_docx(body)) == WordText(kind=WordKind.DOCX, text="甲\t乙\n丙-框\n  丁")
 
 
+def test_part_larger_than_a_chunk_is_read_to_its_last_paragraph() -> None:
+    paragraphs = [f"第{i}段信息内容" for i in range(5000)]  # about 300 KB of XML: several chunks
+    body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
+    assert read_word(make_docx(body)) == WordText(kind=WordKind.DOCX, text="\n".join(paragraphs))
+
+
 def test_main_part_is_found_through_content_types() -> None:
     data = make_zip(
         {
