@@ -7,7 +7,8 @@ import re
 _DASHES = r"[-－‐–—―_=]"
 #: "-----原始邮件-----", "-----Original Message-----", Foxmail's "------------------ 原始邮件 ----…".
 _SEPARATOR = re.compile(
-    rf"\s*{_DASHES}{{2,}}\s*(?:原始邮件|原始郵件|original\s+message)\s*{_DASHES}{{2,}}\s*", re.IGNORECASE
+    rf"\s*(?:{_DASHES}\s*){{2,}}(?:原始邮件|原始郵件|original\s+message)(?:\s*{_DASHES}){{2,}}\s*",
+    re.IGNORECASE,
 )
 #: The line of underscores Outlook puts above its header block.
 _RULE = re.compile(rf"\s*{_DASHES}{{5,}}\s*")
@@ -20,6 +21,8 @@ _WROTE_CN = re.compile(r"\s*(?:(?:在|于|於).*\d|.*@).*(?:写道|寫道)\s*[:�
 _WROTE_EN_START = re.compile(r"\s*On\s", re.IGNORECASE)
 _WROTE_EN_END = re.compile(r".*\bwrote\s*[:：]\s*", re.IGNORECASE)
 _EVIDENCE = re.compile(r"[\d@]")
+#: Attribution lines are short; longer lines are 正文 and are not scanned for them.
+_ATTRIBUTION_MAX = 300
 _QUOTE = re.compile(r"\s*[>＞]")
 
 
@@ -46,9 +49,12 @@ def _english_attribution(lines: list[str], i: int) -> bool:
 
 def _attribution(lines: list[str], i: int) -> bool:
     """Whether line ``i`` is a "写道：" or "On … wrote:" line (they end in a colon, perhaps wrapped)."""
-    if not lines[i].rstrip().endswith((":", "：")) and not _WROTE_EN_START.match(lines[i]):
+    line = lines[i]
+    if len(line) > _ATTRIBUTION_MAX:
         return False
-    return _WROTE_CN.fullmatch(lines[i]) is not None or _english_attribution(lines, i)
+    if line.rstrip().endswith((":", "：")) and _WROTE_CN.fullmatch(line):
+        return True
+    return _english_attribution(lines, i)
 
 
 def _first_marker(lines: list[str]) -> int | None:
