@@ -1,0 +1,166 @@
+"""Replies: a verdict and its facts in, a threaded, loop-safe plain-text EmailMessage out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.errors
+import email.policy
+import re
+from collections.abc import Mapping, Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any, Literal
+
+from mailgate.errors import ConfigurationError
+from mailgate.replies import _samples
+from mailgate.replies._model import Original, ReplyFinding, ReplyKind
+from mailgate.replies._templates import SCRIPTS, clean, environment, one_line, render, template_name
+
+#: Longest References list kept: the thread root plus the most recent ids (RFC 5322 3.6.4 allows trimming).
+_MAX_REFERENCES = 20
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_NOT_IN_ID = re.compile(r"[\s<>\x00-\x1f\x7f]")
+_EDITORS_SAMPLE = "editors@example.invalid"
+_VERDICTS = {ReplyKind.RECEIPT: "accepted", ReplyKind.REJECTION: "rejected", ReplyKind.ALERT: "accepted"}
+
+
+class Replies:
+    """Builds receipts, rejection notices and urgent-item alerts from the templates of one script."""
+
+    def __init__(
+        self,
+        *,
+        sender: str,
+        sender_name: str = "市政府办公厅新闻信息处",
+        script: Literal["zh-Hans", "zh-Hant"] = "zh-Hans",
+        template_dir: Path | None = None,
+        loop_marker: str = "mailgate",
+        domain: str = "mailgate.invalid",
+    ) -> None:
+        """Load the templates and try each on sample data; a ConfigurationError names any that fails."""
+        if script not in SCRIPTS:
+            raise ConfigurationError(f"reply script must be one of {', '.join(SCRIPTS)}, not {script!r}")
+        if _DOMAIN.fullmatch(domain) is None:
+            raise ConfigurationError(f"reply Message-ID domain {domain!r} is not a domain name")
+        if not loop_marker.strip() or one_line(clean(loop_marker)) != loop_marker:
+            raise ConfigurationError(f"X-Loop marker {loop_marker!r} must be one non-empty line")
+        self._sender_name = clean(sender_name).strip()
+        try:
+            self._from = Address(display_name=self._sender_name, addr_spec=sender)
+        except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
+            raise ConfigurationError(f"reply sender {sender!r} is not an e-mail address: {exc}") from exc
+        self._script = script
+        self._loop_marker = loop_marker
+        self._domain = domain
+        self._env = environment(script, template_dir)
+        for original, item, findings in (
+            (_samples.FULL_ORIGINAL, _samples.FULL_ITEM, _samples.FINDINGS),
+            (_samples.BARE_ORIGINAL, _samples.BARE_ITEM, ()),
+        ):
+            self.receipt(original, item, findings)
+            self.rejection(original, findings)
+            self.alert(original, item, _EDITORS_SAMPLE)
+
+    def receipt(
+        self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
+    ) -> EmailMessage:
+        """The 回执 for an accepted item: its tracking number, counts and every warning."""
+        context = {"item": dict(item), "warnings": [_finding(w) for w in warnings]}
+        return self._compose(
+            ReplyKind.RECEIPT, original, context, to=_recipient(original), tracking=str(item["tracking"])
+        )
+
+    def rejection(self, original: Original, findings: Sequence[ReplyFinding]) -> EmailMessage:
+        """The 退稿通知 for a refused item: every finding, numbered, and how to send it again."""
+        context = {"findings": [_finding(f) for f in findings]}
+        return self._compose(ReplyKind.REJECTION, original, context, to=_recipient(original), tracking=None)
+
+    def alert(self, original: Original, item: Mapping[str, Any], to: str) -> EmailMessage:
+        """The notice to the editors' address ``to`` that an urgent item has just been filed."""
+        context = {"item": dict(item)}
+        return self._compose(ReplyKind.ALERT, original, context, to=to, tracking=str(item["tracking"]))
+
+    def _compose(
+        self,
+        kind: ReplyKind,
+        original: Original,
+        extra: Mapping[str, Any],
+        *,
+        to: Address | str,
+        tracking: str | None,
+    ) -> EmailMessage:
+        """Render ``kind`` and wrap it in the headers a reply of that kind carries."""
+        context = {
+            "original": {
+                "message_id": original.message_id,
+                "references": list(original.references),
+                "subject": original.subject,
+                "sender": original.sender,
+                "sender_name": original.sender_name,
+                "received_at": original.received_at,
+            },
+            "received": _chinese_time(original.received_at, self._script),
+            "office": self._sender_name,
+            **extra,
+        }
+        subject = one_line(render(self._env, template_name(self._script, kind, "subject"), context))
+        body = render(self._env, template_name(self._script, kind, "body"), context)
+        msg = EmailMessage(policy=email.policy.SMTP)
+        msg["From"] = self._from
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg["Date"] = dt.datetime.now(original.received_at.tzinfo or dt.UTC)
+        msg["Message-ID"] = make_msgid(domain=self._domain)
+        if kind is ReplyKind.ALERT:
+            # Sent to the editors rather than in answer to them: RFC 3834 section 5 calls that
+            # auto-generated, and it is not threaded under a message the editors never received.
+            msg["Auto-Submitted"] = "auto-generated"
+        else:
+            _thread(msg, original)
+            msg["Auto-Submitted"] = "auto-replied"
+        # No Precedence header, by RFC 3834: section 5 marks responses with Auto-Submitted alone and
+        # Precedence has no standard meaning (its bulk/list/junk values would misdescribe a reply written
+        # for one sender). Exchange and Outlook, which ignore Auto-Submitted, honour their own header.
+        msg["X-Auto-Response-Suppress"] = "All"
+        msg["X-Loop"] = self._loop_marker
+        msg["X-Mailgate-Verdict"] = _VERDICTS[kind]
+        if tracking is not None:
+            msg["X-Mailgate-Tracking"] = one_line(clean(tracking))
+        msg.set_content(body if body.endswith("\n") else body + "\n", charset="utf-8", cte="base64")
+        msg["Content-Language"] = self._script
+        return msg
+
+
+def _finding(finding: ReplyFinding) -> dict[str, str]:
+    return {"rule": finding.rule, "severity": finding.severity, "message": finding.message}
+
+
+def _recipient(original: Original) -> Address:
+    """The original sender, with the display name they sent (or none)."""
+    return Address(display_name=one_line(clean(original.sender_name)), addr_spec=original.sender)
+
+
+def _msg_id(value: str | None) -> str | None:
+    """A Message-ID as stored (no brackets) made safe for a header, or None if nothing is left."""
+    cleaned = _NOT_IN_ID.sub("", value or "")
+    return f"<{cleaned}>" if cleaned else None
+
+
+def _thread(msg: EmailMessage, original: Original) -> None:
+    """In-Reply-To and References (RFC 5322 3.6.4), when the original had a Message-ID."""
+    parent = _msg_id(original.message_id)
+    if parent is None:
+        return
+    ids = [i for i in map(_msg_id, original.references) if i is not None and i != parent] + [parent]
+    if len(ids) > _MAX_REFERENCES:
+        ids = ids[:1] + ids[-(_MAX_REFERENCES - 1) :]
+    msg["In-Reply-To"] = parent
+    msg["References"] = " ".join(ids)
+
+
+def _chinese_time(when: dt.datetime, script: str) -> str:
+    """``when`` as 2004年1月8日10时32分 (10時32分 in Traditional), in its own time zone."""
+    hour = "時" if script == "zh-Hant" else "时"
+    return f"{when.year}年{when.month}月{when.day}日{when.hour}{hour}{when.minute:02d}分"
