@@ -17,8 +17,7 @@ class AttachmentLength:
     severity: ClassVar[Severity] = Severity.REJECT
     final: ClassVar[bool] = False
     messages: ClassVar[Mapping[str, str]] = {
-        "default": "Word 附件“{filename}”共 {count} 字，超过 {limit} 字上限。"
-        "请删减 {excess} 字后重新报送。",
+        "default": "Word 附件“{filename}”共 {count} 字，超过 {limit} 字上限。请删减 {excess} 字后重新报送。",
     }
 
     def check(self, submission: Submission, context: Context) -> Iterator[Finding]:

@@ -11,9 +11,7 @@ from mailgate.registry import Registry
 from rules.base import Finding, Severity
 from rules.context import Context
 
-_SET_NAME = (
-    "请在邮件客户端的账户设置中把发件人显示名称设为本单位名称，例如“{unit_name}”，然后重新报送。"
-)
+_SET_NAME = "请在邮件客户端的账户设置中把发件人显示名称设为本单位名称，例如“{unit_name}”，然后重新报送。"
 
 
 class SenderName:
