@@ -92,12 +92,16 @@ def _read_line(line: str) -> _Fields | None:
     labels = list(_LABEL.finditer(inner))
     labelled = bool(labels) and labels[0].start() == 0
     fields = _Fields(lines=[line])
-    masked = inner
+    # ``masked`` blanks out what was found without a label, so that it is not also part of a
+    # labelled value ("电话：38622000 2004年1月8日"); a date never counts as a phone.
+    masked = undated = inner
     stated = {label.lastgroup for label in labels if label.lastgroup}
-    if "date" not in stated and (found_date := find_date(inner)) is not None:
-        fields.values["date"] = found_date[1].group()
-        masked = _mask(masked, found_date[1])
-    if "phone" not in stated and (phone := next(iter_phones(masked), None)) is not None:
+    if (found_date := find_date(inner)) is not None:
+        undated = _mask(inner, found_date[1])
+        if "date" not in stated:
+            fields.values["date"] = found_date[1].group()
+            masked = undated
+    if "phone" not in stated and (phone := next(iter_phones(undated), None)) is not None:
         fields.values["phone"] = phone.group()
         masked = _mask(masked, phone)
     for k, label in enumerate(labels):
