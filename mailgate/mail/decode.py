@@ -16,8 +16,22 @@ from mailgate.mail.model import EncodingProblem
 _ALIASES: dict[str, str] = {
     **dict.fromkeys(
         (
-            "gb2312", "gbk", "cp936", "ms936", "windows-936", "euc-cn", "x-euc-cn", "x-gbk", "gb_2312-80",
-            "gb2312-80", "gb_2312", "csgb2312", "chinese", "gb18030", "gb-18030", "x-gb18030",
+            "gb2312",
+            "gbk",
+            "cp936",
+            "ms936",
+            "windows-936",
+            "euc-cn",
+            "x-euc-cn",
+            "x-gbk",
+            "gb_2312-80",
+            "gb2312-80",
+            "gb_2312",
+            "csgb2312",
+            "chinese",
+            "gb18030",
+            "gb-18030",
+            "x-gb18030",
         ),
         "gb18030",
     ),
@@ -210,7 +224,12 @@ def _decode_words(value: str) -> Decoded:
 
 def decode_header(value: str) -> Decoded:
     """Unfold and decode a raw header value (RFC 2047 words, RFC 6532 UTF-8, undeclared 8-bit)."""
-    value = _FOLD.sub("", value).replace("\t", " ").replace("\x00", "")
+    if "\n" in value or "\r" in value:
+        value = _FOLD.sub("", value)
+    if "\t" in value or "\x00" in value:
+        value = value.replace("\t", " ").replace("\x00", "")
+    if value.isascii() and "=?" not in value and "??" not in value:
+        return Decoded(value.strip())
     issues: tuple[tuple[EncodingProblem, str], ...] = ()
     if not value.isascii() and _ESCAPED_BYTE.search(value):
         first = _header_8bit(value)
