@@ -17,13 +17,19 @@ class RevisionOrphan:
     final: ClassVar[bool] = False
     messages: ClassVar[Mapping[str, str]] = {
         "default": "主题标有【修改稿】，但没有找到贵单位此前报送的“{title}”，本稿已作为新信息登记。"
-        "今后报送修改稿，请直接回复原稿的回执邮件，或使用与原稿完全相同的标题。",
+        "如要修改此前报送的信息，请直接回复原稿的回执邮件，或在主题中使用与原稿完全相同的标题，"
+        "例如“【{identifier}】【修改稿】原稿标题”。",
     }
 
     def check(self, submission: Submission, context: Context) -> Iterator[Finding]:
         if not submission.subject.revision or context.history.prior_item is not None:
             return
-        yield Finding(self.name, self.severity, params={"title": submission.subject.title})
+        params = {
+            "title": submission.subject.title,
+            "identifier": submission.subject.identifier or "标识",
+            "in_reply_to": submission.in_reply_to or "",
+        }
+        yield Finding(self.name, self.severity, params=params)
 
 
 rule = RevisionOrphan()

@@ -26,15 +26,16 @@ class SpoofedSender:
 
     def check(self, submission: Submission, context: Context) -> Iterator[Finding]:
         trusted = {t.strip().lower() for t in context.settings.trusted_authserv_ids}
-        domain = (submission.from_address or "").rpartition("@")[2].lower()
         if not trusted:
             return
+        domain = (submission.from_address or "").rpartition("@")[2].lower()
         for header in submission.header_values("authentication-results"):
             authserv_id, results = _parse(header)
             if authserv_id not in trusted:
                 continue
-            method = next((m for m, props in results if _fails_for(m, props, domain)), None)
-            if method is not None:
+            failed = next((m for m, props in results if _fails_for(m, props, domain)), None)
+            if failed is not None:
+                method = failed.partition("=")[0]
                 params = {"authserv_id": authserv_id, "method": method, "domain": domain}
                 yield Finding(self.name, self.severity, params=params)
                 return

@@ -56,7 +56,10 @@ def test_naive_date_does_not_raise(make_submission: Callable[..., Submission], c
     assert [f.params["minutes"] for f in check(rule, make_submission(date=naive))] == [480]
 
 
-def test_missing_date(make_submission: Callable[..., Submission], check: Check) -> None:
+def test_missing_date(
+    make_submission: Callable[..., Submission], make_context: Callable[..., Context], check: Check
+) -> None:
+    assert make_context().received_at == RECEIVED_AT
     assert [f.reason for f in check(rule, make_submission(date=None))] == ["missing"]
 
 

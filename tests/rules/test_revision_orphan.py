@@ -17,7 +17,9 @@ ON_FILE = PriorItem("2004-0001", "天河区软件产业园区建设成效明显"
 
 def test_orphan_revision_warns(make_submission: Callable[..., Submission], check: Check) -> None:
     findings = check(rule, make_submission(subject={"revision": True}))
-    assert [f.params["title"] for f in findings] == ["天河区软件产业园区建设成效明显"]
+    assert [(f.params["title"], f.params["identifier"]) for f in findings] == [
+        ("天河区软件产业园区建设成效明显", "天河区")
+    ]
     assert findings[0].severity is Severity.WARN
 
 
