@@ -1,0 +1,42 @@
+"""Fixtures that run a real Dovecot IMAP server and an SMTP sink on free loopback ports, one per test."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import Dovecot, SmtpSink
+
+#: The two watched inboxes of SPEC.md, as IMAP users.
+USERS = {"daily": "secret", "commissioned": "secret"}
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    """A running Dovecot with the users "daily" and "commissioned" (password "secret"), empty INBOXes.
+
+    Its log is printed at teardown, which pytest shows only when the test failed.
+    """
+    base = Path(tempfile.mkdtemp(prefix="mg-dc-", dir="/tmp"))
+    server = Dovecot(base, USERS)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        print(server.log_text())
+        shutil.rmtree(base)
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A running SMTP sink that accepts and keeps every message."""
+    sink = SmtpSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
