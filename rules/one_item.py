@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
+from mailgate.mail.counting import CountMode, count_zi
 from mailgate.mail.model import Submission
 from rules.base import Finding, Severity
 from rules.context import Context
+
+#: Text after the 落款 shorter than this ("谢谢！", "（完）", a name) is a sign-off, not a second item.
+TRAILING_ITEM_MIN_ZI = 20
 
 
 class OneItem:
@@ -26,7 +30,8 @@ class OneItem:
 
     def check(self, submission: Submission, context: Context) -> Iterator[Finding]:
         parts = submission.parts
-        if parts.signature_count > 1 or parts.trailing.strip():
+        trailing = count_zi(parts.trailing, CountMode.CHARS)
+        if parts.signature_count > 1 or trailing >= TRAILING_ITEM_MIN_ZI:
             params = {"signatures": parts.signature_count, "trailing": parts.trailing.strip()[:200]}
             yield Finding(self.name, self.severity, "several_items", params)
         documents = [a for a in submission.attachments if a.word is not None]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from mailgate.mail.model import Attachment, Submission, WordKind, WordText
 from rules import Finding
 from rules.one_item import rule
@@ -32,8 +34,16 @@ def test_two_signatures(make_submission: Callable[..., Submission], check: Check
 
 
 def test_text_after_signature(make_submission: Callable[..., Submission], check: Check) -> None:
-    submission = make_submission(parts={"trailing": "越秀区老城区改造启动\n……"})
+    second = "越秀区老城区改造启动\n越秀区今年将完成老旧小区微改造项目三十个，惠及居民两万户。"
+    submission = make_submission(parts={"trailing": second})
     assert [f.reason for f in check(rule, submission)] == ["several_items"]
+
+
+@pytest.mark.parametrize("sign_off", ["谢谢！", "（完）", "张三\n天河区政府办", "此致\n敬礼"])
+def test_a_short_sign_off_after_the_signature_is_not_an_item(
+    make_submission: Callable[..., Submission], check: Check, sign_off: str
+) -> None:
+    assert check(rule, make_submission(parts={"trailing": sign_off})) == []
 
 
 def test_blank_trailing_text_is_nothing(make_submission: Callable[..., Submission], check: Check) -> None:
