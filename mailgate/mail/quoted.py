@@ -24,6 +24,8 @@ _EVIDENCE = re.compile(r"[\d@]")
 #: Attribution lines are short; longer lines are 正文 and are not scanned for them.
 _ATTRIBUTION_MAX = 300
 _QUOTE = re.compile(r"\s*[>＞]")
+#: The signature separator of RFC 3676 ("-- "); what follows is the mail client's sign-off.
+_SIG_SEPARATOR = re.compile(r"-- ?")
 
 
 def _is_blank(line: str) -> bool:
@@ -59,7 +61,7 @@ def _attribution(lines: list[str], i: int) -> bool:
 
 def _first_marker(lines: list[str]) -> int | None:
     for i, line in enumerate(lines):
-        if _SEPARATOR.fullmatch(line) or _attribution(lines, i):
+        if _SEPARATOR.fullmatch(line) or _SIG_SEPARATOR.fullmatch(line) or _attribution(lines, i):
             return i
         if _outlook_header(lines, i):
             above = i - 1

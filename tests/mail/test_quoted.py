@@ -118,6 +118,11 @@ HISTORY_LINES: dict[str, tuple[str, ...]] = {
         "> 穗府信息",
     ),
     "quote-fullwidth": ("＞ 已收到。",),
+    "signature-separator": (
+        "-- ",
+        "张三",
+        "天河区人民政府办公室  电话 020-38622000",
+    ),
 }
 HISTORIES = {style: "\n".join(lines) for style, lines in HISTORY_LINES.items()}
 
