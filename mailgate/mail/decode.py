@@ -44,8 +44,6 @@ _ALIASES: dict[str, str] = {
 _NOT_CHARSETS = frozenset(
     {"raw_unicode_escape", "unicode_escape", "idna", "punycode", "undefined", "utf-7", "charmap"}
 )
-#: Codecs whose every byte decodes, so a strict decode says nothing about the bytes being right.
-_LATIN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
 #: More replacement characters than this many, or than this share of the text, make text undecodable.
 _BAD_CHARS_ALLOWED = 2
 _BAD_SHARE_ALLOWED = 0.01
@@ -99,9 +97,14 @@ def codec_for(charset: str | None) -> str | None:
         return _ALIASES[name]
     try:
         info = codecs.lookup(name)
-        b"".decode(info.name)  # raises LookupError for bytes-to-bytes codecs such as base64
     except (LookupError, ValueError):
         return None
+    try:
+        b"a".decode(info.name)  # raises LookupError for bytes-to-bytes codecs such as base64
+    except LookupError:
+        return None
+    except UnicodeDecodeError:
+        pass
     return None if info.name in _NOT_CHARSETS else info.name
 
 

@@ -51,6 +51,8 @@ _DROPPED = ("head", "script", "style", "title", "noscript", "template", "object"
 #: Noncharacters that never occur in mail text, used to mark block edges and line breaks while joining.
 _BLOCK = "\ufdd0"
 _BREAK = "\ufdd1"
+#: Characters lxml will not hold in a tree, and the two markers.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff\ufdd0\ufdd1]")
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _ALL_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -102,9 +104,7 @@ def _lines(text: str) -> list[str]:
 
 def html_to_text(html: str) -> str:
     """The readable text of an HTML document; never raises, returns "" when there is none."""
-    html = html[:MAX_HTML_CHARS]
-    for char in ("\x00", _BLOCK, _BREAK):
-        html = html.replace(char, "")
+    html = _NOT_XML.sub("", html[:MAX_HTML_CHARS])
     if not html.strip():
         return ""
     try:

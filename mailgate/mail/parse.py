@@ -292,6 +292,8 @@ def _parse(raw: bytes) -> Submission:
     msg = email.message_from_bytes(_tame(raw, defects), policy=compat32)
     leaves = _walk(msg, defects)
     body = _body(leaves)
+    for leaf in leaves:  # decoding payloads (bad base64, ...) adds defects
+        defects.extend(_defect_names(leaf.part))
     return _submission(raw, msg, defects, truncated=False, body=body)
 
 
