@@ -137,7 +137,8 @@ def _tame(raw: bytes, defects: list[str]) -> bytes:
     containers = 0
     edits: list[tuple[int, int, bytes]] = []
     for match in _MIME_FIELD.finditer(lowered):
-        start, end = match.start() + 1, match.end() - 1  # in raw: without the leading newline
+        start, end = match.start(), match.end() - 1  # lowered[i] is raw[i - 1]
+        end -= raw[end - 1 : end] == b"\r"  # keep the line ending
         if match.group(1) is not None:
             containers += 1
             if containers > _MAX_CONTAINERS:

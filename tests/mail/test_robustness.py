@@ -90,6 +90,23 @@ def test_one_megabyte_content_type_is_quick() -> None:
     assert "mime_field_too_long" in s.defects
 
 
+def test_long_content_type_is_cut_but_keeps_its_boundary() -> None:
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=b; x=" + b"y" * 20_000 + b"\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + "正文".encode() + b"\r\n--b--\r\n"
+    )
+    s = parsed(raw)
+    assert s.body.strip() == "正文"
+    assert "mime_field_too_long" in s.defects
+
+
+def test_containers_past_the_cap_become_opaque_leaves() -> None:
+    raw = _nested(70, "related")
+    s = parsed(raw)
+    assert "mime_nesting_capped" in s.defects
+    assert s.header("content-type") == "multipart/related; boundary=b0"
+
+
 def test_hundred_thousand_headers() -> None:
     raw = b"".join(b"X-H%d: v\r\n" % i for i in range(100_000)) + b"Subject: s\r\n\r\nbody"
     s = parsed(raw)
