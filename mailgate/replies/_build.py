@@ -46,7 +46,7 @@ class Replies:
             raise ConfigurationError(f"reply Message-ID domain {domain!r} is not a domain name")
         if not loop_marker.strip() or one_line(clean(loop_marker)) != loop_marker:
             raise ConfigurationError(f"X-Loop marker {loop_marker!r} must be one non-empty line")
-        self._sender_name = clean(sender_name).strip()
+        self._sender_name = one_line(clean(sender_name))
         try:
             self._from = Address(display_name=self._sender_name, addr_spec=sender)
         except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
@@ -66,14 +66,18 @@ class Replies:
     def receipt(
         self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
     ) -> EmailMessage:
-        """The 回执 for an accepted item: its tracking number, counts and every warning."""
+        """The 回执 for an accepted item: its tracking number, counts and every warning.
+
+        ValueError if ``original.sender`` is not an addr-spec; ConfigurationError if a template fails."""
         context = {"item": dict(item), "warnings": [_finding(w) for w in warnings]}
         return self._compose(
             ReplyKind.RECEIPT, original, context, to=_recipient(original), tracking=str(item["tracking"])
         )
 
     def rejection(self, original: Original, findings: Sequence[ReplyFinding]) -> EmailMessage:
-        """The 退稿通知 for a refused item: every finding, numbered, and how to send it again."""
+        """The 退稿通知 for a refused item: every finding, numbered, and how to send it again.
+
+        ValueError if ``original.sender`` is not an addr-spec; ConfigurationError if a template fails."""
         context = {"findings": [_finding(f) for f in findings]}
         return self._compose(ReplyKind.REJECTION, original, context, to=_recipient(original), tracking=None)
 
@@ -122,7 +126,7 @@ class Replies:
             msg["Auto-Submitted"] = "auto-replied"
         # No Precedence header, by RFC 3834: section 5 marks responses with Auto-Submitted alone and
         # Precedence has no standard meaning (its bulk/list/junk values would misdescribe a reply written
-        # for one sender). Exchange and Outlook, which ignore Auto-Submitted, honour their own header.
+        # for one sender). Exchange and Outlook also honour their own header against auto-responses.
         msg["X-Auto-Response-Suppress"] = "All"
         msg["X-Loop"] = self._loop_marker
         msg["X-Mailgate-Verdict"] = _VERDICTS[kind]
@@ -138,8 +142,11 @@ def _finding(finding: ReplyFinding) -> dict[str, str]:
 
 
 def _recipient(original: Original) -> Address:
-    """The original sender, with the display name they sent (or none)."""
-    return Address(display_name=one_line(clean(original.sender_name)), addr_spec=original.sender)
+    """The original sender, with the display name they sent; ValueError if there is no address to answer."""
+    try:
+        return Address(display_name=one_line(clean(original.sender_name)), addr_spec=original.sender)
+    except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
+        raise ValueError(f"cannot answer {original.sender!r}: {exc}") from exc
 
 
 def _msg_id(value: str | None) -> str | None:

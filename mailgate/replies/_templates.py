@@ -13,7 +13,8 @@ from mailgate.errors import ConfigurationError
 from mailgate.replies._model import ReplyKind
 
 SCRIPTS = ("zh-Hans", "zh-Hant")
-PARTS = ("subject", "body")
+#: The file names a script's directory may hold: a subject and a body template for each kind.
+FILES = frozenset(f"{kind.value}.{part}.j2" for kind in ReplyKind for part in ("subject", "body"))
 
 #: C0 and C1 controls except tab and line feed, bidi marks and overrides, line/paragraph separators, BOM.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
@@ -32,12 +33,11 @@ def environment(script: str, template_dir: Path | None) -> jinja2.Environment:
         overrides = template_dir / script
         if not overrides.is_dir():
             raise ConfigurationError(f"reply template directory {overrides} does not exist")
-        known = {template_name(script, kind, part).split("/", 1)[1] for kind in ReplyKind for part in PARTS}
-        unknown = sorted(p.name for p in overrides.glob("*.j2") if p.name not in known)
+        unknown = sorted(p.name for p in overrides.glob("*.j2") if p.name not in FILES)
         if unknown:
             raise ConfigurationError(
                 f"unknown reply templates in {overrides}: {', '.join(unknown)}; "
-                f"expected some of {', '.join(sorted(known))}"
+                f"expected some of {', '.join(sorted(FILES))}"
             )
         loaders.append(jinja2.FileSystemLoader(template_dir))
     loaders.append(jinja2.PackageLoader("mailgate.replies", "templates"))

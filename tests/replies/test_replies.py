@@ -259,6 +259,13 @@ def test_without_a_message_id_there_is_nothing_to_thread() -> None:
     assert body(msg).startswith("xxy@th.gz.gov.cn：")
 
 
+@pytest.mark.parametrize("sender", ["", "张三", "a b@c", "x@y@z", "a@b>"])
+def test_an_unanswerable_sender_is_a_value_error(sender: str) -> None:
+    original = Original("id@th.gz.gov.cn", (), SUBJECT, sender, "", ORIGINAL.received_at)
+    with pytest.raises(ValueError, match="cannot answer"):
+        replies().rejection(original, FINDINGS)
+
+
 def test_long_reference_chains_keep_the_root_and_the_latest() -> None:
     refs = tuple(f"{n}@th.gz.gov.cn" for n in range(40))
     original = Original("parent@th.gz.gov.cn", refs, SUBJECT, "xxy@th.gz.gov.cn", "", ORIGINAL.received_at)
