@@ -7,11 +7,14 @@ import re
 from mailgate.mail.folding import fold
 from mailgate.mail.model import SubjectInfo
 
-#: Reply and forward prefixes mail clients add, in any mix and number, each with a colon.
+#: Reply and forward prefixes mail clients add, in any mix and number, each with a colon; also the
+#: 回执：/退稿通知： of mailgate's own notices, which a unit's reply to one keeps.
 _PREFIXES = re.compile(
-    r"(?:\s*(?:回复|回復|回覆|答复|答復|答覆|转发|轉發|re|fw|fwd)(?:\[\d+\])?\s*[:：])+\s*",
+    r"(?:\s*(?:回复|回復|回覆|答复|答復|答覆|转发|轉發|回执|回執|退稿通知|re|fw|fwd)(?:\[\d+\])?\s*[:：])+\s*",
     re.IGNORECASE,
 )
+#: The tracking number a receipt's subject ends with: "（编号 20261126-000042）".
+_TRACKING = re.compile(r"\s*[（(]\s*(?:编号|編號)\s*[\d-]+\s*[）)]\s*$")
 _OPEN = "【[〔［"
 _CLOSE = "】]〕］"
 #: One bracketed token; any opening bracket may be closed by any closing one (【越秀區] is a slip).
@@ -52,7 +55,7 @@ def parse_subject(subject: str) -> SubjectInfo:
     return SubjectInfo(
         raw=subject,
         identifier=identifier,
-        title=subject[pos:].strip(),
+        title=_TRACKING.sub("", subject[pos:]).strip(),
         revision=revision,
         urgent=urgent,
         commissioned=commissioned,

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailgate.mail.folding import fold
 from mailgate.mail.subject import parse_subject
 
 
@@ -115,3 +116,18 @@ def test_title_is_what_follows_the_identifier(title: str) -> None:
     info = parse_subject(f"【天河区】{title}")
     assert info.identifier == "天河区"
     assert info.title == title.strip()
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "回复：回执：【天河区】【修改稿】天河区推进智慧城市建设（编号 20261126-000042）",
+        "Re: 回執：【天河區】【修改稿】天河区推进智慧城市建设（編號 20261126-000042）",
+        "回复：退稿通知：【天河区】【修改稿】天河区推进智慧城市建设",
+    ],
+)
+def test_replies_to_our_own_notices_keep_only_the_item_subject(subject: str) -> None:
+    info = parse_subject(subject)
+    assert fold(info.identifier or "") == fold("天河区")
+    assert info.revision
+    assert info.title == "天河区推进智慧城市建设"
