@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from servers import Dovecot, SmtpSink
+from servers import Dovecot, SmtpSink, scratch_dir
 
 #: The two watched inboxes of SPEC.md, as IMAP users.
 USERS = {"daily": "secret", "commissioned": "secret"}
@@ -20,7 +18,7 @@ def dovecot() -> Iterator[Dovecot]:
 
     Its log is printed at teardown, which pytest shows only when the test failed.
     """
-    base = Path(tempfile.mkdtemp(prefix="mg-dc-", dir="/tmp"))
+    base = scratch_dir()
     server = Dovecot(base, USERS)
     try:
         server.start()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aioimaplib
 import aiosmtplib
 import pytest
-from servers import FOLDERS, Dovecot, SmtpSink
+from servers import FOLDERS, Dovecot, SmtpSink, scratch_dir
 
 RAW = (
     "From: 天河区政府办 <thxx@example.gov.cn>\r\n"
@@ -172,7 +171,7 @@ def test_a_base_dir_too_long_for_unix_sockets_is_refused() -> None:
 
 
 def test_two_servers_run_side_by_side() -> None:
-    bases = [Path(tempfile.mkdtemp(prefix="mg-dc-", dir="/tmp")) for _ in range(2)]
+    bases = [scratch_dir(), scratch_dir()]
     servers = [Dovecot(base, {"daily": "secret"}) for base in bases]
     try:
         for server in servers:
