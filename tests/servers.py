@@ -77,7 +77,7 @@ def _poll(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} within {timeout} s")
+            raise TimeoutError(f"{what} after {timeout} s")
         time.sleep(_POLL_INTERVAL)
 
 
@@ -91,9 +91,10 @@ def _check(result: tuple[str, list[_T]], what: str) -> list[_T]:
 class Dovecot:
     """A Dovecot IMAP server run from one directory: plaintext LOGIN, passwd-file users, Maildir mail.
 
-    Everything lives under ``base_dir`` (config, users, sockets, state, mail, log), so several servers
-    can run side by side and nothing is read from /etc/dovecot. The port is chosen once, when the object
-    is built, and kept across :meth:`stop`/:meth:`start`, like the mail.
+    Everything lives under ``base_dir`` (config, users, sockets, state, mail, log; see
+    :func:`scratch_dir`), so several servers can run side by side and nothing is read from /etc/dovecot.
+    The port is chosen once, when the object is built, and kept across :meth:`stop`/:meth:`start`, like
+    the mail. As root, mail belongs to Debian's ``dovecot`` user (Dovecot refuses uid 0).
     """
 
     def __init__(self, base_dir: Path, users: Mapping[str, str], *, host: str = LOOPBACK) -> None:
@@ -130,7 +131,7 @@ class Dovecot:
                 start_new_session=True,
             )
         try:
-            _poll(self._listening, _READY_TIMEOUT, f"Dovecot did not listen on {self.host}:{self.port}")
+            _poll(self._listening, _READY_TIMEOUT, f"Dovecot not listening on {self.host}:{self.port}")
             user, password = next(iter(self.users.items()))
             with self.session(user, password):
                 pass
@@ -166,7 +167,7 @@ class Dovecot:
         process.wait()
         self._process = None
         (self.base_dir / "run" / "master.pid").unlink(missing_ok=True)
-        _poll(lambda: not _accepts(self.host, self.port), _STOP_TIMEOUT, "the IMAP port stayed open")
+        _poll(lambda: not _accepts(self.host, self.port), _STOP_TIMEOUT, "the IMAP port still open")
 
     def restart(self) -> None:
         """Stop and start again: same port, same mail; connected clients lose their connections."""
@@ -295,6 +296,7 @@ class Dovecot:
 
     def _write_files(self, internal_user: str, login_user: str) -> None:
         base = self.base_dir
+        base.mkdir(parents=True, exist_ok=True)
         base.chmod(0o755)
         for sub in ("run", "state", "log"):
             (base / sub).mkdir(exist_ok=True)

@@ -117,11 +117,21 @@ async def test_messages_dropped_into_the_maildir_get_uids_in_order(dovecot: Dove
     client = await _imap(dovecot)
     assert (await client.select("Quarantine")).result == "OK"
 
-    fetched = await client.uid("fetch", "1000", "BODY.PEEK[]")
+    first = await client.uid("fetch", "1", "BODY.PEEK[]")
+    last = await client.uid("fetch", "1000", "BODY.PEEK[]")
 
     assert count == 1000
     assert dovecot.mailbox_uids("daily", "Quarantine") == list(range(1, 1001))
-    assert bytes(fetched.lines[1]) == _message(1000)
+    assert bytes(first.lines[1]) == _message(1)
+    assert bytes(last.lines[1]) == _message(1000)
+
+
+def test_messages_dropped_while_the_server_is_down_are_there_after_start(dovecot: Dovecot) -> None:
+    dovecot.stop()
+    dovecot.drop_into_maildir("commissioned", "INBOX", [_message(1), _message(2)])
+    dovecot.start()
+
+    assert dovecot.mailbox_uids("commissioned", "INBOX") == [1, 2]
 
 
 @pytest.mark.parametrize("crash", [False, True], ids=["restart", "kill-and-start"])
@@ -223,8 +233,12 @@ async def test_wait_for_times_out_when_too_few_messages_arrive(smtp_sink: SmtpSi
 async def test_an_smtp_outage_refuses_connections_until_the_sink_returns(smtp_sink: SmtpSink) -> None:
     port = smtp_sink.port
     await _send(smtp_sink, _message(1))
+    connected = aiosmtplib.SMTP(hostname=smtp_sink.host, port=port, timeout=3)
+    await connected.connect()
     smtp_sink.stop()
 
+    with pytest.raises(aiosmtplib.SMTPServerDisconnected):
+        await connected.noop()
     with pytest.raises(aiosmtplib.SMTPConnectError):
         await _send(smtp_sink, _message(2))
 
