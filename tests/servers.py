@@ -34,8 +34,8 @@ FOLDERS = ("Processed", "Rejected", "Ignored", "Quarantine")
 
 _READY_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0
-#: How long :meth:`Dovecot.stop` lets the processes end on SIGTERM; usually they take ~10 ms, but the
-#: master now and then waits a second or more for children that are already gone.
+#: How long :meth:`Dovecot.stop` lets the processes end on SIGTERM; usually they take 10-100 ms, but
+#: the master now and then waits a second or more for children that are already gone.
 _TERM_GRACE = 0.3
 _MIN_SHM_FREE = 256 * 2**20
 _POLL_INTERVAL = 0.002
