@@ -12,13 +12,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import make_url
 
 from mailgate import __version__
 from mailgate.check import FileResult, check_files
 from mailgate.config import Settings, load_settings
-from mailgate.errors import ConfigurationError
+from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.log import configure as configure_logging
 from mailgate.registry import Registry, load_registry
+from mailgate.store.migrate import upgrade
 from rules import Context, Inbox, default_rules
 
 app = typer.Typer(
@@ -96,6 +98,34 @@ def check(
                 _report(result)
 
     asyncio.run(run())
+
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).")] = None,
+    database: Annotated[
+        str | None, typer.Option("--database", help="Database URL (overrides the config).")
+    ] = None,
+    revision: Annotated[str, typer.Option("--revision", help="Target revision.")] = "head",
+) -> None:
+    """Create or migrate the database to the current schema."""
+    settings, _ = _load(config, None)
+    url = database or settings.store.url
+    try:
+        upgrade(url, revision)
+    except MailgateError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"database at revision {revision}: {_redact(url)}")
+
+
+def _redact(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command("rules")

@@ -38,6 +38,15 @@ class RulesSettings(BaseModel):
     loop_marker: str = "mailgate"
 
 
+class StoreSettings(BaseModel):
+    """Where verdicts, items and replies are kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: SQLAlchemy async URL: SQLite (embedded default) or ``postgresql+asyncpg://user@host/db``.
+    url: str = "sqlite+aiosqlite:///var/mailgate.db"
+
+
 class Settings(BaseSettings):
     """All of mailgate's configuration."""
 
@@ -49,6 +58,7 @@ class Settings(BaseSettings):
     #: Language of notices and reports: Simplified (default) or Traditional Chinese.
     script: Literal["zh-Hans", "zh-Hant"] = "zh-Hans"
     rules: RulesSettings = Field(default_factory=RulesSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
 
     @classmethod
     def settings_customise_sources(
