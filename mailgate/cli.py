@@ -158,7 +158,7 @@ def _report(result: FileResult) -> None:
     console.print(f"[bold]{escape(result.file)}[/bold]：{verdict}")
     for finding in result.findings:
         mark = _SEVERITY_MARK.get(finding["severity"], "-")
-        console.print(f"  {mark} [{escape(finding['rule'])}] {escape(finding['message'])}")
+        console.print(f"  {mark} {escape('[' + finding['rule'] + ']')} {escape(finding['message'])}")
     item = result.item
     if item:
         counting = "按 Word 字数统计" if item["counting"] == "word" else "按非空白字符"

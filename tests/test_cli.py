@@ -147,6 +147,10 @@ def test_readable_report_in_chinese(tmp_path: Path, registry: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "受理" in result.stdout
     assert "编号" in result.stdout
+    bad = write_message(tmp_path / "2.eml", subject="【越秀区】别的标题")
+    result = run("check", "--registry", registry, bad)
+    assert "退稿" in result.stdout
+    assert "[identifier]" in result.stdout
 
 
 @pytest.mark.parametrize(
