@@ -20,7 +20,6 @@ from mailgate.config import Settings, load_settings
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.log import configure as configure_logging
 from mailgate.registry import Registry, load_registry
-from mailgate.store.migrate import upgrade
 from rules import Context, Inbox, default_rules
 
 app = typer.Typer(
@@ -113,6 +112,8 @@ def db_upgrade(
     revision: Annotated[str, typer.Option("--revision", help="Target revision.")] = "head",
 ) -> None:
     """Create or migrate the database to the current schema."""
+    from mailgate.store.migrate import upgrade  # Alembic is only needed here
+
     settings, _ = _load(config, None)
     url = database or settings.store.url
     try:
