@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mailgate.errors import ConfigurationError
@@ -45,6 +45,153 @@ class StoreSettings(BaseModel):
 
     #: SQLAlchemy async URL: SQLite (embedded default) or ``postgresql+asyncpg://user@host/db``.
     url: str = "sqlite+aiosqlite:///var/mailgate.db"
+    #: Migrate the database to the current schema when the daemon starts.
+    auto_migrate: bool = True
+    #: Keep every message's raw bytes in the database (the rejection log shows the original).
+    keep_raw: bool = True
+
+
+class Secret(BaseModel):
+    """A password given inline (better: by environment variable) or read from a file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    password: SecretStr | None = None
+    password_file: Path | None = None
+
+    def secret(self) -> str | None:
+        """The password, read from ``password_file`` when that is set (trailing newline dropped)."""
+        if self.password_file is not None:
+            try:
+                return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigurationError(f"cannot read password file {self.password_file}: {exc}") from exc
+        return self.password.get_secret_value() if self.password is not None else None
+
+
+class ImapAccount(Secret):
+    """The login of one watched mailbox."""
+
+    username: str = Field(min_length=1)
+    #: The folder watched for new mail.
+    mailbox: str = "INBOX"
+
+
+class FolderSettings(BaseModel):
+    """The folders messages are moved to by verdict (``filing = "move"``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accepted: str = "Processed"
+    rejected: str = "Rejected"
+    ignored: str = "Ignored"
+    quarantined: str = "Quarantine"
+
+
+class ImapSettings(BaseModel):
+    """The IMAP server both inboxes live on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(None, gt=0, lt=65536)  # default: 993 for tls, else 143
+    security: Literal["tls", "starttls", "none"] = "tls"
+    timeout_seconds: float = Field(60.0, gt=0)
+    #: Use IDLE when the server offers it, re-issued well before the 29-minute limit.
+    idle: bool = True
+    idle_renew_seconds: float = Field(25 * 60, gt=0, le=29 * 60)
+    #: How often to look for mail when IDLE is off or not offered.
+    poll_seconds: float = Field(30.0, gt=0)
+    #: UIDs fetched per command: bounded, so large mailboxes never overflow a command line.
+    batch: int = Field(100, gt=0, le=1000)
+    #: Reconnect backoff: exponential from ``backoff_min`` to ``backoff_max`` seconds, with jitter.
+    backoff_min_seconds: float = Field(1.0, gt=0)
+    backoff_max_seconds: float = Field(300.0, gt=0)
+    #: What to do with a message once its verdict is committed.
+    filing: Literal["move", "seen", "none"] = "move"
+    folders: FolderSettings = Field(default_factory=lambda: FolderSettings())
+    daily: ImapAccount | None = None
+    commissioned: ImapAccount | None = None
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+
+class SourceSettings(BaseModel):
+    """Where messages come from: local Maildir folders (embedded default) or IMAP."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["maildir", "imap"] = "maildir"
+    #: The Maildir folders of the two inboxes.
+    daily: Path = Path("var/mail/daily")
+    commissioned: Path = Path("var/mail/commissioned")
+    imap: ImapSettings = Field(default_factory=lambda: ImapSettings())
+
+    @model_validator(mode="after")
+    def _accounts_for_imap(self) -> SourceSettings:
+        if self.kind == "imap":
+            missing = [name for name in ("daily", "commissioned") if getattr(self.imap, name) is None]
+            if missing:
+                raise ValueError(f"source.kind is imap but [source.imap.{missing[0]}] is missing")
+        return self
+
+
+class SmtpSettings(Secret):
+    """The SMTP server replies are sent through."""
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(None, gt=0, lt=65536)  # default: 465 for tls, 587 for starttls, else 25
+    security: Literal["tls", "starttls", "none"] = "starttls"
+    username: str | None = None
+    timeout_seconds: float = Field(60.0, gt=0)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"tls": 465, "starttls": 587, "none": 25}[self.security]
+
+
+class TransportSettings(BaseModel):
+    """Where replies go: ``.eml`` files (embedded default) or SMTP."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["files", "smtp"] = "files"
+    directory: Path = Path("var/outbox")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+
+class ReplySettings(BaseModel):
+    """Who replies, to whom urgent items go, and how often one address may be answered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    from_address: str = "inf@gzy.gov.cn"
+    from_name: str = "市政府办公厅新闻信息处"
+    #: Urgent items (【紧急】/【重大】) are also sent here at once; empty: no alerts.
+    editors_address: str | None = None
+    #: Operator templates: a directory with zh-Hans/ and zh-Hant/ subfolders.
+    template_dir: Path | None = None
+    #: Domain for the Message-IDs of replies.
+    domain: str = "mailgate.invalid"
+    #: At most this many automatic replies to one address per hour.
+    per_address_per_hour: int = Field(20, ge=0)
+    #: No reply to mail that arrived longer ago than this (a backlog found on first start).
+    max_age_hours: float = Field(72.0, gt=0)
+    #: Sending: attempts before a reply is given up as failed, and the retry backoff.
+    max_attempts: int = Field(12, gt=0)
+    retry_min_seconds: float = Field(5.0, gt=0)
+    retry_max_seconds: float = Field(1800.0, gt=0)
+
+
+class ProcessingSettings(BaseModel):
+    """What happens to messages that make processing fail."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Attempts before a failing message is quarantined for ops.
+    max_attempts: int = Field(3, gt=0)
 
 
 class Settings(BaseSettings):
@@ -57,8 +204,13 @@ class Settings(BaseSettings):
     registry_file: Path | None = None
     #: Language of notices and reports: Simplified (default) or Traditional Chinese.
     script: Literal["zh-Hans", "zh-Hant"] = "zh-Hans"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     rules: RulesSettings = Field(default_factory=RulesSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    transport: TransportSettings = Field(default_factory=TransportSettings)
+    replies: ReplySettings = Field(default_factory=ReplySettings)
+    processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
 
     @classmethod
     def settings_customise_sources(

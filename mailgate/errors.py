@@ -15,3 +15,19 @@ class RegistryError(ConfigurationError):
 
 class StoreError(MailgateError):
     """The database could not be read or written."""
+
+
+class SourceError(MailgateError):
+    """A mailbox could not be reached or read; the daemon reconnects with backoff."""
+
+
+class TransportError(MailgateError):
+    """A reply could not be sent now; it is retried later."""
+
+
+class PermanentTransportError(TransportError):
+    """A reply can never be sent as it is (e.g. the server refused the recipient for good)."""
+
+
+class ProcessingError(MailgateError):
+    """A message could not be processed; it is retried a bounded number of times, then quarantined."""
