@@ -1,4 +1,4 @@
-"""The tables: every processed message, the items filed from them, and each item's revisions."""
+"""The tables: messages and their verdicts, items and revisions, the outbox, the registry, checkpoints."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_messages_mailbox_uid"),
+        UniqueConstraint("mailbox", "source_key", name="uq_messages_mailbox_key"),
         Index("ix_messages_received_at", "received_at"),
     )
 
@@ -46,6 +47,8 @@ class Message(Base):
     mailbox: Mapped[str] = mapped_column(String(64))
     uidvalidity: Mapped[int | None] = mapped_column(Integer)
     uid: Mapped[int | None] = mapped_column(Integer)
+    #: The source's stable identity of the message in its mailbox (see ``Fetched.key``).
+    source_key: Mapped[str | None] = mapped_column(String(255))
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
@@ -74,6 +77,8 @@ class Item(Base):
     inbox: Mapped[str] = mapped_column(String(16))
     urgent: Mapped[bool] = mapped_column(default=False)
     commission_code: Mapped[str | None] = mapped_column(String(64))
+    #: Answered a commission after its deadline.
+    late: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="new")
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -104,3 +109,109 @@ class Revision(Base):
     signed_on: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime]
     item: Mapped[Item] = relationship(back_populates="revisions")
+
+
+class Outbox(Base):
+    """A reply to send: written with the verdict, sent by the outbox worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient_created", "recipient", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # receipt | rejection | alert
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    #: The reply's own Message-ID (without <>): a 【修改稿】 replying to a receipt names it in In-Reply-To.
+    reply_message_id: Mapped[str] = mapped_column(String(998), index=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    #: pending → sending → sent; or failed (given up), suppressed (never to be sent), unknown (the
+    #: daemon stopped while the server was taking the data: not resent, for ops to check).
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))  # why suppressed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Failure(Base):
+    """A message whose processing failed: retried a bounded number of times, then quarantined."""
+
+    __tablename__ = "failures"
+    __table_args__ = (UniqueConstraint("mailbox", "source_key", name="uq_failures_mailbox_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(64))
+    source_key: Mapped[str] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    from_address: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text)
+    first_failed_at: Mapped[dt.datetime]
+    last_failed_at: Mapped[dt.datetime]
+    quarantined_at: Mapped[dt.datetime | None]
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CheckpointRow(Base):
+    """How far a source has read a mailbox."""
+
+    __tablename__ = "checkpoints"
+
+    mailbox: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime]
+
+
+class Heartbeat(Base):
+    """The last sign of life of a daemon component (an inbox watcher, the outbox worker)."""
+
+    __tablename__ = "heartbeats"
+
+    component: Mapped[str] = mapped_column(String(64), primary_key=True)
+    beat_at: Mapped[dt.datetime]
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class UnitRow(Base):
+    """A submitting unit of the registry."""
+
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    series: Mapped[str] = mapped_column(String(16))
+    parent: Mapped[str | None] = mapped_column(String(128))
+
+
+class OfficerRow(Base):
+    """A registered information officer."""
+
+    __tablename__ = "officers"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    unit: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Commission(Base):
+    """A commissioned topic (约稿): items answering it carry its code."""
+
+    __tablename__ = "commissions"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime]

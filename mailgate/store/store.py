@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from mailgate.errors import StoreError
-from mailgate.store.models import Base, Item, Message, Revision
+from mailgate.store.models import Base, Commission, Item, Message, Outbox, Revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +52,34 @@ class NewRevision:
 
 
 @dataclass(frozen=True, slots=True)
+class PastVerdict:
+    """A message already on file: its row and its verdict."""
+
+    message_pk: int
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewReply:
+    """A rendered reply to queue (or to keep as suppressed, with the reason)."""
+
+    kind: str
+    sender: str
+    recipient: str
+    reply_message_id: str
+    raw: bytes
+    item_id: int | None
+    suppressed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NewMessage:
     """The facts of one processed message and its verdict."""
 
     mailbox: str
     uidvalidity: int | None
     uid: int | None
+    source_key: str | None
     message_id: str | None
     content_hash: str
     size: int
@@ -80,7 +102,8 @@ class Store:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def create_schema(self) -> None:
@@ -104,12 +127,21 @@ class Store:
             raise StoreError(f"database error: {exc}") from exc
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is switched off so that _sqlite_begin decides.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # Take the write lock up front: a deferred transaction that reads, then writes, fails at once
+    # with "database is locked" when another writer got in between; an immediate one waits.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Repository:
@@ -132,6 +164,73 @@ class Repository:
             select(Message.id).where(Message.content_hash == content_hash).limit(1)
         )
         return "content-hash" if found is not None else None
+
+    async def past_verdict(
+        self, mailbox: str, source_key: str | None, content_hash: str | None = None
+    ) -> PastVerdict | None:
+        """The verdict already on file for this message of ``mailbox``: by its source key, or (when
+        ``content_hash`` is given) by identical bytes, as after a UIDVALIDITY change."""
+        condition = Message.source_key == source_key if source_key else None
+        if content_hash is not None:
+            by_hash = Message.content_hash == content_hash
+            condition = by_hash if condition is None else (condition | by_hash)
+        if condition is None:
+            return None
+        row = (
+            await self.session.execute(
+                select(Message.id, Message.verdict)
+                .where(Message.mailbox == mailbox, condition)
+                .order_by(Message.id)
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else PastVerdict(row[0], row[1])
+
+    async def item_by_reply(self, reply_message_id: str) -> StoredItem | None:
+        """The item whose receipt had Message-ID ``reply_message_id``."""
+        item_id = await self.session.scalar(
+            select(Outbox.item_id)
+            .where(Outbox.reply_message_id == reply_message_id, Outbox.item_id.is_not(None))
+            .limit(1)
+        )
+        item = await self.session.get(Item, item_id) if item_id is not None else None
+        return None if item is None else await self._stored(item)
+
+    async def replies_since(self, recipient: str, since: dt.datetime) -> int:
+        """How many automatic replies went (or are going) to ``recipient`` since ``since``."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Outbox)
+            .where(
+                Outbox.recipient == recipient,
+                Outbox.created_at >= since,
+                Outbox.status != "suppressed",
+                Outbox.kind != "alert",
+            )
+        )
+        return int(count or 0)
+
+    async def add_reply(self, reply: NewReply, *, message_pk: int, now: dt.datetime) -> int:
+        row = Outbox(
+            message_pk=message_pk,
+            item_id=reply.item_id,
+            kind=reply.kind,
+            sender=reply.sender,
+            recipient=reply.recipient,
+            reply_message_id=reply.reply_message_id,
+            raw=reply.raw,
+            status="suppressed" if reply.suppressed else "pending",
+            reason=reply.suppressed,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def commission(self, code: str) -> Commission | None:
+        return await self.session.get(Commission, code)
 
     async def item_by_title(self, unit_id: str, title_key: str) -> StoredItem | None:
         """The newest item of ``unit_id`` whose folded title is ``title_key``."""
@@ -156,6 +255,7 @@ class Repository:
             mailbox=message.mailbox,
             uidvalidity=message.uidvalidity,
             uid=message.uid,
+            source_key=message.source_key,
             message_id=message.message_id,
             content_hash=message.content_hash,
             size=message.size,
@@ -173,7 +273,13 @@ class Repository:
         return row.id
 
     async def add_revision(
-        self, revision: NewRevision, *, message_pk: int, revises: StoredItem | None, now: dt.datetime
+        self,
+        revision: NewRevision,
+        *,
+        message_pk: int,
+        revises: StoredItem | None,
+        now: dt.datetime,
+        late: bool = False,
     ) -> StoredItem:
         """File an accepted message: a new item, or the next revision of ``revises``."""
         if revises is None:
@@ -185,6 +291,7 @@ class Repository:
                 inbox=revision.inbox,
                 urgent=revision.urgent,
                 commission_code=revision.commission_code,
+                late=late,
                 created_at=now,
                 updated_at=now,
             )

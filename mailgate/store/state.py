@@ -1,0 +1,135 @@
+"""The daemon's own state in the store: source checkpoints, failing messages, heartbeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from mailgate.sources.base import Checkpoint
+from mailgate.store.models import CheckpointRow, Failure, Heartbeat
+from mailgate.store.store import Store
+
+
+class StoreCheckpoints:
+    """Source checkpoints kept in the database (the ``Checkpoints`` protocol)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def load(self, mailbox: str) -> Checkpoint | None:
+        async with self.store.transaction() as repo:
+            row = await repo.session.get(CheckpointRow, mailbox)
+            return None if row is None else Checkpoint(row.uidvalidity, row.last_uid)
+
+    async def save(self, mailbox: str, checkpoint: Checkpoint) -> None:
+        now = dt.datetime.now(dt.UTC)
+        async with self.store.transaction() as repo:
+            row = await repo.session.get(CheckpointRow, mailbox)
+            if row is None:
+                repo.session.add(
+                    CheckpointRow(
+                        mailbox=mailbox,
+                        uidvalidity=checkpoint.uidvalidity,
+                        last_uid=checkpoint.last_uid,
+                        updated_at=now,
+                    )
+                )
+            else:
+                row.uidvalidity, row.last_uid, row.updated_at = (
+                    checkpoint.uidvalidity,
+                    checkpoint.last_uid,
+                    now,
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class FailureState:
+    """How often a message has failed, and whether it is now quarantined."""
+
+    attempts: int
+    quarantined: bool
+
+
+class Failures:
+    """Failing messages: counted per attempt, quarantined (raw bytes kept) after too many."""
+
+    def __init__(self, store: Store, max_attempts: int) -> None:
+        self.store = store
+        self.max_attempts = max_attempts
+
+    async def state(self, mailbox: str, key: str) -> FailureState | None:
+        async with self.store.transaction() as repo:
+            row = await _failure(repo.session, mailbox, key)
+            return None if row is None else FailureState(row.attempts, row.quarantined_at is not None)
+
+    async def record(
+        self,
+        mailbox: str,
+        key: str,
+        error: str,
+        *,
+        raw: bytes,
+        message_id: str | None = None,
+        from_address: str | None = None,
+        subject: str | None = None,
+    ) -> FailureState:
+        """Count one more failure; quarantine the message when it has failed ``max_attempts`` times."""
+        now = dt.datetime.now(dt.UTC)
+        async with self.store.transaction() as repo:
+            row = await _failure(repo.session, mailbox, key)
+            if row is None:
+                row = Failure(
+                    mailbox=mailbox,
+                    source_key=key,
+                    attempts=0,
+                    last_error=error,
+                    first_failed_at=now,
+                    last_failed_at=now,
+                )
+                repo.session.add(row)
+            row.attempts += 1
+            row.last_error = error[:4000]
+            row.last_failed_at = now
+            row.message_id, row.from_address, row.subject = message_id, from_address, subject
+            if row.attempts >= self.max_attempts and row.quarantined_at is None:
+                row.quarantined_at = now
+                row.raw = raw
+            return FailureState(row.attempts, row.quarantined_at is not None)
+
+    async def quarantined_count(self) -> int:
+        async with self.store.transaction() as repo:
+            count = await repo.session.scalar(
+                select(func.count()).select_from(Failure).where(Failure.quarantined_at.is_not(None))
+            )
+            return int(count or 0)
+
+
+async def _failure(session: Any, mailbox: str, key: str) -> Failure | None:
+    result: Failure | None = await session.scalar(
+        select(Failure).where(Failure.mailbox == mailbox, Failure.source_key == key)
+    )
+    return result
+
+
+class Heartbeats:
+    """Signs of life of the daemon's components, for `mailgate health` and the status page."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def beat(self, component: str, **state: Any) -> None:
+        now = dt.datetime.now(dt.UTC)
+        async with self.store.transaction() as repo:
+            row = await repo.session.get(Heartbeat, component)
+            if row is None:
+                repo.session.add(Heartbeat(component=component, beat_at=now, state=state))
+            else:
+                row.beat_at, row.state = now, state
+
+    async def all(self) -> dict[str, tuple[dt.datetime, dict[str, Any]]]:
+        async with self.store.transaction() as repo:
+            rows = await repo.session.scalars(select(Heartbeat))
+            return {r.component: (r.beat_at, dict(r.state)) for r in rows}
