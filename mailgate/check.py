@@ -11,8 +11,7 @@ from typing import Any
 import structlog
 
 from mailgate.config import Settings
-from mailgate.mail.counting import count_zi
-from mailgate.pipeline import MessageRef, Pipeline, Processed, first_word
+from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline, item_facts
 from mailgate.registry import Registry
 from mailgate.store import Store
 from rules import Inbox, default_rules
@@ -54,7 +53,7 @@ async def check_files(
     store = Store("sqlite+aiosqlite:///:memory:")
     try:
         await store.create_schema()
-        pipeline = Pipeline(store, registry, settings, default_rules(), keep_raw=False)
+        pipeline = Pipeline(store, registry, settings, default_rules())
         for path in files:
             try:
                 raw = path.read_bytes()
@@ -71,6 +70,8 @@ async def check_files(
                 processed = await pipeline.process(
                     raw, inbox=inbox, ref=MessageRef(f"check:{inbox.value}"), received_at=received_at
                 )
+                if isinstance(processed, AlreadyProcessed):  # files have no source key
+                    raise RuntimeError("a checked file was found on file already")
             except Exception as exc:  # the boundary: report, never a traceback, never a reply
                 log.exception("message_failed", file=str(path))
                 yield FileResult(
@@ -81,11 +82,16 @@ async def check_files(
                     error=f"{type(exc).__name__}: {exc}",
                 )
                 continue
+            facts = (
+                item_facts(processed.submission, processed.context, processed.item)
+                if processed.item
+                else None
+            )
             yield FileResult(
                 str(path),
                 processed.verdict.outcome.value,
                 pipeline.messages_for(processed.verdict),
-                item_facts(processed) if processed.item else None,
+                facts,
             )
     finally:
         await store.close()
@@ -94,41 +100,3 @@ async def check_files(
 def _pseudo_finding(rule: str, message: str) -> dict[str, Any]:
     """A finding for a file that never became a submission (not one of the rules' ids)."""
     return {"rule": rule, "severity": "ignore", "message": message}
-
-
-def item_facts(processed: Processed) -> dict[str, Any]:
-    """The filed item as the JSON contract describes it."""
-    sub, context, item = processed.submission, processed.context, processed.item
-    if item is None:
-        raise ValueError("only a filed item has facts")
-    signature = sub.parts.signature
-    officer = context.officer_for(sub)
-    word = first_word(sub.attachments)
-    mode = context.settings.counting
-    attachment_chars = (
-        count_zi(word.word.text, mode) if word is not None and word.word and word.word.text else None
-    )
-    prior = context.history.prior_item
-    return {
-        "tracking": item.tracking,
-        "unit": item.unit_id,
-        "title": item.title,
-        "inbox": context.inbox.value,
-        "counting": mode.value,
-        "body_chars": count_zi(sub.parts.main, mode),
-        "attachment_chars": attachment_chars,
-        "attachment_name": word.filename if word else None,
-        "officer": officer.name if officer else (signature.name if signature else None),
-        "officer_email": sub.from_address,
-        "author_unit": signature.unit if signature else None,
-        "author": signature.name if signature else None,
-        "phone": signature.phone if signature else None,
-        "date": signature.date.isoformat() if signature and signature.date else None,
-        "source": sub.parts.source,
-        "revision": item.revision > 1,
-        "revision_number": item.revision,
-        "revises": prior.tracking if prior and item.revision > 1 else None,
-        "urgent": sub.subject.urgent,
-        "commissioned": sub.subject.commissioned,
-        "commission_code": sub.subject.commission_code,
-    }

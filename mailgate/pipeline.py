@@ -1,10 +1,12 @@
-"""Process one message exactly once: parse, look up history, run the rules, file the verdict."""
+"""Process one message exactly once: parse, look up history, run the rules, file verdict and replies."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import zoneinfo
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 import structlog
@@ -15,7 +17,9 @@ from mailgate.mail.folding import fold
 from mailgate.mail.model import Attachment, Submission
 from mailgate.mail.parse import parse_message
 from mailgate.registry import Registry
+from mailgate.replies import Original, Replies, ReplyFinding
 from mailgate.store import NewMessage, NewRevision, Repository, Store, StoredItem
+from mailgate.store.store import NewReply, PastVerdict
 from rules import Context, History, Inbox, Outcome, PriorItem, RuleRegistry, Verdict, evaluate, render
 
 log = structlog.get_logger("mailgate.pipeline")
@@ -23,9 +27,10 @@ log = structlog.get_logger("mailgate.pipeline")
 
 @dataclass(frozen=True, slots=True)
 class MessageRef:
-    """Where a message came from: the mailbox and, for IMAP, its UIDVALIDITY and UID."""
+    """Where a message came from: the mailbox, the source's key for it, and IMAP's UIDVALIDITY/UID."""
 
     mailbox: str
+    key: str | None = None
     uidvalidity: int | None = None
     uid: int | None = None
 
@@ -39,10 +44,18 @@ class Processed:
     verdict: Verdict
     item: StoredItem | None  # the item filed (new or revised) when accepted
     message_pk: int
+    replies: int = 0  # replies queued to be sent (suppressed ones not counted)
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyProcessed:
+    """The message was on file already (a restart, or a UIDVALIDITY change): nothing was done."""
+
+    past: PastVerdict
 
 
 class Pipeline:
-    """Runs the rules on messages and files each verdict in the store, one transaction per message."""
+    """Runs the rules on messages and files each verdict, item and reply in one transaction."""
 
     def __init__(
         self,
@@ -51,58 +64,48 @@ class Pipeline:
         settings: Settings,
         rules: RuleRegistry,
         *,
-        keep_raw: bool = True,
+        replies: Replies | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.settings = settings
         self.rules = rules
-        self.keep_raw = keep_raw
+        self.replies = replies
+        self._zone = _zone(settings.rules.timezone)
 
     async def process(
-        self, raw: bytes, *, inbox: Inbox, ref: MessageRef, received_at: dt.datetime | None = None
-    ) -> Processed:
-        """Parse ``raw``, evaluate it and record the verdict (and the item, when accepted)."""
-        submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes)
+        self,
+        raw: bytes,
+        *,
+        inbox: Inbox,
+        ref: MessageRef,
+        received_at: dt.datetime | None = None,
+        size: int | None = None,
+        same_bytes_are_same_message: bool = False,
+    ) -> Processed | AlreadyProcessed:
+        """Parse ``raw``, evaluate it, and record the verdict with its item and replies.
+
+        A message whose ``ref`` is on file already is not processed again. With
+        ``same_bytes_are_same_message`` (IMAP after a UIDVALIDITY change), neither is one whose
+        exact bytes were seen in the same mailbox. ``size`` is the real size when ``raw`` holds only
+        the headers of an oversized message."""
+        submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes, size=size)
         arrival = received_at or received_header_time(submission) or dt.datetime.now(dt.UTC)
         async with self.store.transaction() as repo:
+            past = await repo.past_verdict(
+                ref.mailbox, ref.key, submission.content_hash if same_bytes_are_same_message else None
+            )
+            if past is not None:
+                log.info("message_already_processed", mailbox=ref.mailbox, key=ref.key, verdict=past.verdict)
+                return AlreadyProcessed(past)
             context = await self._context(repo, submission, inbox, arrival)
             verdict = evaluate(submission, context, self.rules)
-            unit = context.unit_for(submission)
             now = dt.datetime.now(dt.UTC)
-            message_pk = await repo.add_message(
-                NewMessage(
-                    mailbox=ref.mailbox,
-                    uidvalidity=ref.uidvalidity,
-                    uid=ref.uid,
-                    message_id=submission.message_id,
-                    content_hash=submission.content_hash,
-                    size=submission.raw_size,
-                    from_address=submission.from_address,
-                    subject=submission.subject.raw,
-                    unit_id=unit.id if unit else None,
-                    received_at=arrival,
-                    verdict=verdict.outcome.value,
-                    findings=[
-                        {
-                            "rule": f.rule,
-                            "severity": f.severity.value,
-                            "reason": f.reason,
-                            "params": dict(f.params),
-                        }
-                        for f in verdict.findings
-                    ],
-                    raw=raw if self.keep_raw else None,
-                ),
-                now,
-            )
+            message_pk = await repo.add_message(self._message(submission, context, verdict, ref, raw), now)
             item = None
             if verdict.outcome is Outcome.ACCEPTED:
-                prior = context.history.prior_item
-                revises = await repo.item_by_tracking(prior.tracking) if prior else None
-                item = await repo.add_revision(
-                    self._revision(submission, context), message_pk=message_pk, revises=revises, now=now
-                )
+                item = await self._file_item(repo, submission, context, message_pk, now)
+            queued = await self._queue_replies(repo, submission, context, verdict, item, message_pk, now)
         log.info(
             "message_processed",
             mailbox=ref.mailbox,
@@ -111,22 +114,67 @@ class Pipeline:
             verdict=verdict.outcome.value,
             rules=[f.rule for f in verdict.findings],
             tracking=item.tracking if item else None,
+            replies=queued,
         )
-        return Processed(submission, context, verdict, item, message_pk)
+        return Processed(submission, context, verdict, item, message_pk, queued)
 
     async def _context(
         self, repo: Repository, submission: Submission, inbox: Inbox, arrival: dt.datetime
     ) -> Context:
         context = Context(self.registry, inbox, arrival, self.settings.rules)
         seen_by = await repo.seen(submission.message_id, submission.content_hash)
-        prior: PriorItem | None = None
         unit = context.unit_for(submission)
-        title = submission.subject.title or (submission.parts.title or "")
-        if unit is not None and title:
+        stored: StoredItem | None = None
+        linked_by: Any = "title"
+        if submission.subject.revision and submission.in_reply_to:
+            stored = await repo.item_by_reply(submission.in_reply_to)
+            if stored is not None and (unit is None or stored.unit_id == unit.id):
+                linked_by = "in-reply-to"
+            else:
+                stored = None
+        title = _title(submission)
+        if stored is None and unit is not None and title:
             stored = await repo.item_by_title(unit.id, fold(title))
-            if stored is not None:
-                prior = PriorItem(stored.tracking, stored.title, stored.unit_id, "title")
+        prior = PriorItem(stored.tracking, stored.title, stored.unit_id, linked_by) if stored else None
         return Context(self.registry, inbox, arrival, self.settings.rules, History(seen_by, prior))
+
+    def _message(
+        self, submission: Submission, context: Context, verdict: Verdict, ref: MessageRef, raw: bytes
+    ) -> NewMessage:
+        unit = context.unit_for(submission)
+        return NewMessage(
+            mailbox=ref.mailbox,
+            uidvalidity=ref.uidvalidity,
+            uid=ref.uid,
+            source_key=ref.key,
+            message_id=submission.message_id,
+            content_hash=submission.content_hash,
+            size=submission.raw_size,
+            from_address=submission.from_address,
+            subject=submission.subject.raw,
+            unit_id=unit.id if unit else None,
+            received_at=context.received_at,
+            verdict=verdict.outcome.value,
+            findings=[
+                {"rule": f.rule, "severity": f.severity.value, "reason": f.reason, "params": dict(f.params)}
+                for f in verdict.findings
+            ],
+            raw=raw if self.settings.store.keep_raw else None,
+        )
+
+    async def _file_item(
+        self, repo: Repository, submission: Submission, context: Context, message_pk: int, now: dt.datetime
+    ) -> StoredItem:
+        prior = context.history.prior_item
+        revises = await repo.item_by_tracking(prior.tracking) if prior else None
+        late = False
+        code = submission.subject.commission_code
+        if code:
+            commission = await repo.commission(code)
+            late = commission is not None and context.received_at > commission.deadline
+        return await repo.add_revision(
+            self._revision(submission, context), message_pk=message_pk, revises=revises, now=now, late=late
+        )
 
     def _revision(self, submission: Submission, context: Context) -> NewRevision:
         unit = context.unit_for(submission)
@@ -134,7 +182,8 @@ class Pipeline:
         signature = submission.parts.signature
         word = first_word(submission.attachments)
         mode = context.settings.counting
-        title = submission.subject.title or (submission.parts.title or "")
+        title = _title(submission)
+        text = word.word.text if word and word.word else None
         return NewRevision(
             unit_id=unit.id if unit else (submission.subject.identifier or ""),
             title=title,
@@ -145,9 +194,9 @@ class Pipeline:
             body=submission.parts.main,
             source=submission.parts.source,
             attachment_name=word.filename if word else None,
-            attachment_text=word.word.text if word and word.word else None,
+            attachment_text=text,
             body_zi=count_zi(submission.parts.main, mode),
-            attachment_zi=count_zi(word.word.text, mode) if word and word.word and word.word.text else None,
+            attachment_zi=count_zi(text, mode) if text else None,
             counting=mode.value,
             officer=officer.name if officer else (signature.name if signature else None),
             author_unit=signature.unit if signature else None,
@@ -155,8 +204,70 @@ class Pipeline:
             signed_on=signature.date if signature else None,
         )
 
+    async def _queue_replies(
+        self,
+        repo: Repository,
+        submission: Submission,
+        context: Context,
+        verdict: Verdict,
+        item: StoredItem | None,
+        message_pk: int,
+        now: dt.datetime,
+    ) -> int:
+        """Queue the receipt or notice (and an urgent alert); returns how many will be sent."""
+        if self.replies is None or verdict.outcome is Outcome.IGNORED or not submission.from_address:
+            return 0
+        settings = self.settings.replies
+        original = Original(
+            message_id=submission.message_id,
+            references=submission.references,
+            subject=submission.subject.raw,
+            sender=submission.from_address,
+            sender_name=submission.from_name,
+            received_at=context.received_at.astimezone(self._zone),
+        )
+        findings = [ReplyFinding(**f) for f in self.messages_for(verdict)]
+        facts = item_facts(submission, context, item) if item else None
+        messages: list[tuple[str, EmailMessage, str | None]] = []
+        suppressed = await self._suppression(repo, submission.from_address, context.received_at, now)
+        if facts is not None and item is not None:
+            warnings = [f for f in findings if f.severity == "warn"]
+            messages.append(("receipt", self.replies.receipt(original, facts, warnings), suppressed))
+            if submission.subject.urgent and settings.editors_address:
+                messages.append(
+                    ("alert", self.replies.alert(original, facts, settings.editors_address), None)
+                )
+        else:
+            messages.append(("rejection", self.replies.rejection(original, findings), suppressed))
+        for kind, message, reason in messages:
+            await repo.add_reply(
+                NewReply(
+                    kind=kind,
+                    sender=settings.from_address,
+                    recipient=str(message["To"].addresses[0].addr_spec),
+                    reply_message_id=str(message["Message-ID"]).strip("<>"),
+                    raw=message.as_bytes(),
+                    item_id=item.id if item else None,
+                    suppressed=reason,
+                ),
+                message_pk=message_pk,
+                now=now,
+            )
+        return sum(1 for _, _, reason in messages if reason is None)
+
+    async def _suppression(
+        self, repo: Repository, recipient: str, arrival: dt.datetime, now: dt.datetime
+    ) -> str | None:
+        """Why no reply should go to ``recipient`` now, if there is a reason."""
+        settings = self.settings.replies
+        if now - arrival > dt.timedelta(hours=settings.max_age_hours):
+            return "too_old"
+        if await repo.replies_since(recipient, now - dt.timedelta(hours=1)) >= settings.per_address_per_hour:
+            return "rate_limit"
+        return None
+
     def messages_for(self, verdict: Verdict) -> list[dict[str, Any]]:
-        """The findings of ``verdict`` with their rendered messages, for reports and JSON."""
+        """The findings of ``verdict`` with their rendered messages, for reports and replies."""
         traditional = self.settings.script == "zh-Hant"
         return [
             {
@@ -170,9 +281,53 @@ class Pipeline:
         ]
 
 
+def item_facts(submission: Submission, context: Context, item: StoredItem) -> dict[str, Any]:
+    """The filed item as receipts and the JSON output describe it."""
+    signature = submission.parts.signature
+    officer = context.officer_for(submission)
+    word = first_word(submission.attachments)
+    mode = context.settings.counting
+    text = word.word.text if word is not None and word.word else None
+    prior = context.history.prior_item
+    return {
+        "tracking": item.tracking,
+        "unit": item.unit_id,
+        "title": item.title,
+        "inbox": context.inbox.value,
+        "counting": mode.value,
+        "body_chars": count_zi(submission.parts.main, mode),
+        "attachment_chars": count_zi(text, mode) if text else None,
+        "attachment_name": word.filename if word else None,
+        "officer": officer.name if officer else (signature.name if signature else None),
+        "officer_email": submission.from_address,
+        "author_unit": signature.unit if signature else None,
+        "author": signature.name if signature else None,
+        "phone": signature.phone if signature else None,
+        "date": signature.date.isoformat() if signature and signature.date else None,
+        "source": submission.parts.source,
+        "revision": item.revision > 1,
+        "revision_number": item.revision,
+        "revises": prior.tracking if prior and item.revision > 1 else None,
+        "urgent": submission.subject.urgent,
+        "commissioned": submission.subject.commissioned,
+        "commission_code": submission.subject.commission_code,
+    }
+
+
 def first_word(attachments: tuple[Attachment, ...]) -> Attachment | None:
     """The first attachment that is a Word document."""
     return next((a for a in attachments if a.word is not None), None)
+
+
+def _title(submission: Submission) -> str:
+    return submission.subject.title or (submission.parts.title or "")
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
 
 
 def received_header_time(submission: Submission) -> dt.datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import hashlib
@@ -86,14 +87,17 @@ class _Headers:
     decoded: dict[str, Decoded] = field(default_factory=dict)
 
 
-def parse_message(raw: bytes, *, max_size: int | None = None) -> Submission:
+def parse_message(raw: bytes, *, max_size: int | None = None, size: int | None = None) -> Submission:
     """Decode ``raw`` once into a Submission; never raises on any input.
 
-    When ``max_size`` is given and ``raw`` is larger, only the headers are read and the result
-    has ``truncated`` set."""
+    ``size`` is the message's real size when ``raw`` holds only part of it (a server gave only
+    the headers of an oversized message). When ``max_size`` is given and the message is larger,
+    only the headers are read and the result has ``truncated`` set and the real ``raw_size``."""
     try:
-        if max_size is not None and len(raw) > max_size:
-            return _from_headers(raw, _header_block(raw), truncated=True, defects=[])
+        real_size = max(size or 0, len(raw))
+        if max_size is not None and real_size > max_size:
+            headers_only = _from_headers(raw, _header_block(raw), truncated=True, defects=[])
+            return dataclasses.replace(headers_only, raw_size=real_size)
         return _parse(raw)
     except Exception as exc:  # the contract is to never raise; keep what can be known
         defect = f"parse_failed: {type(exc).__name__}"
