@@ -126,6 +126,8 @@ class SmtpTransport:
         return client
 
     async def _envelope(self, client: aiosmtplib.SMTP, message: Outgoing) -> None:
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()  # the extensions are known only from the server's EHLO reply
         utf8 = not all(address.isascii() for address in (message.sender, *message.recipients))
         options = ["SMTPUTF8"] if utf8 and client.supports_extension("smtputf8") else []
         encoding = "utf-8" if options else "ascii"
@@ -173,8 +175,8 @@ def _permanent(exc: Exception) -> bool:
         codes = [r.code for r in exc.recipients]
     elif isinstance(exc, aiosmtplib.SMTPResponseException):
         codes = [exc.code]
-    else:
-        return isinstance(exc, ValueError)
+    else:  # a TLS certificate that does not verify is a ValueError too, yet may be fixed
+        return isinstance(exc, ValueError) and not isinstance(exc, OSError)
     return all(500 <= code < 600 for code in codes)
 
 
