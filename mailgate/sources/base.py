@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,7 +66,7 @@ class Source(Protocol):
     async def close(self) -> None:
         """Let go of the mailbox; never raises."""
 
-    def waiting(self) -> AsyncIterator[list[Fetched]]:
+    def waiting(self) -> AsyncGenerator[list[Fetched], None]:
         """The messages waiting now, in bounded batches, oldest first; one pass, then it ends."""
         ...
 
