@@ -51,8 +51,9 @@ class SmtpTransport:
         """MAIL, RCPT for each recipient, ``before_data``, DATA.
 
         Recipients the server refuses are dropped (and logged) as long as one is accepted; when all are
-        refused the send fails, for good only if every refusal was a 5xx. 5xx replies and failed logins
-        raise ``PermanentTransportError``, everything else ``TransportError``. An exception from
+        refused the send fails, for good only if every refusal was a 5xx. 5xx replies (a refused login's
+        535 among them) and addresses the server cannot take (non-ASCII without SMTPUTF8) raise
+        ``PermanentTransportError``; everything else raises ``TransportError``. An exception from
         ``before_data`` propagates unchanged and no data is sent. After any failure the transaction is
         reset, so the connection serves the next message.
         """
