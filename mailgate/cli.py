@@ -6,8 +6,10 @@ import asyncio
 import datetime as dt
 import json
 import sys
+import zoneinfo
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,8 +21,14 @@ from mailgate.check import FileResult, check_files
 from mailgate.config import Settings, load_settings
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.log import configure as configure_logging
-from mailgate.registry import Registry, load_registry
+from mailgate.registry import Registry, dump_registry, load_registry
+from mailgate.store import Store
 from rules import Context, Inbox, default_rules
+
+T = TypeVar("T")
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", envvar="MAILGATE_CONFIG", help="Settings file (TOML).")
+]
 
 app = typer.Typer(
     name="mailgate",
@@ -72,7 +80,7 @@ def _load(config: Path | None, registry_file: Path | None) -> tuple[Settings, Re
 @app.command()
 def check(
     files: Annotated[list[Path], typer.Argument(help="Saved messages (.eml), processed in this order.")],
-    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).")] = None,
+    config: ConfigOption = None,
     registry: Annotated[Path | None, typer.Option("--registry", help="Units and officers (TOML).")] = None,
     inbox: Annotated[Inbox, typer.Option("--inbox", help="The inbox the messages arrived in.")] = Inbox.DAILY,
     received_at: Annotated[
@@ -105,7 +113,7 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 def db_upgrade(
-    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).")] = None,
+    config: ConfigOption = None,
     database: Annotated[
         str | None, typer.Option("--database", help="Database URL (overrides the config).")
     ] = None,
@@ -129,9 +137,189 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@app.command()
+def run(
+    config: ConfigOption = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Process what is waiting, send replies, exit.")
+    ] = False,
+) -> None:
+    """Watch both inboxes, file every verdict and answer every sender (until SIGTERM)."""
+    settings, _ = _load(config, None)
+    configure_logging(settings.log_level)
+    _migrate(settings)
+
+    async def main() -> None:
+        from mailgate.app import build_daemon
+
+        store = Store(settings.store.url)
+        try:
+            daemon = await build_daemon(settings, store)
+            await daemon.run(once=once)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(main())
+    except MailgateError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def health(
+    config: ConfigOption = None,
+    stale: Annotated[float, typer.Option("--stale", help="Seconds after which a component is stale.")] = 600,
+) -> None:
+    """Exit 0 when every inbox watcher and the outbox worker reported recently, else 1."""
+    settings, _ = _load(config, None)
+
+    async def beats() -> dict[str, tuple[dt.datetime, dict[str, object]]]:
+        from mailgate.store.state import Heartbeats
+
+        store = Store(settings.store.url)
+        try:
+            return await Heartbeats(store).all()
+        finally:
+            await store.close()
+
+    try:
+        found = asyncio.run(beats())
+    except MailgateError as exc:
+        typer.echo(f"unhealthy: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    now = dt.datetime.now(dt.UTC)
+    healthy = True
+    for component in ("inbox:daily", "inbox:commissioned", "outbox"):
+        beat = found.get(component)
+        age = (now - beat[0]).total_seconds() if beat else None
+        ok = age is not None and age <= stale and beat is not None and beat[1].get("connected", True) is True
+        healthy &= ok
+        state = "ok" if ok else "STALE" if beat else "MISSING"
+        typer.echo(
+            f"{component}: {state}" + (f" ({age:.0f}s ago) {beat[1]}" if beat and age is not None else "")
+        )
+    raise typer.Exit(0 if healthy else 1)
+
+
+registry_app = typer.Typer(help="The registry of units and officers.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[Path, typer.Argument(help="Registry TOML file.")],
+    config: ConfigOption = None,
+) -> None:
+    """Replace the registry in the database with FILE."""
+    settings, _ = _load(config, None)
+    registry = _load_registry_file(file)
+    _migrate(settings)
+
+    async def main() -> None:
+        from mailgate.store.registry import replace_registry
+
+        store = Store(settings.store.url)
+        try:
+            await replace_registry(store, registry)
+        finally:
+            await store.close()
+
+    _run_store_command(main())
+    typer.echo(f"imported {len(registry.units)} units and {len(registry.officers)} officers")
+
+
+@registry_app.command("export")
+def registry_export(config: ConfigOption = None) -> None:
+    """Print the registry in the database as TOML."""
+    settings, _ = _load(config, None)
+    _migrate(settings)
+
+    async def main() -> Registry:
+        from mailgate.store.registry import load_registry as load_from_store
+
+        store = Store(settings.store.url)
+        try:
+            return await load_from_store(store)
+        finally:
+            await store.close()
+
+    registry = _run_store_command(main())
+    sys.stdout.write(dump_registry(registry))
+
+
+commission_app = typer.Typer(help="Commissions (约稿).", no_args_is_help=True)
+app.add_typer(commission_app, name="commission")
+
+
+@commission_app.command("add")
+def commission_add(
+    code: Annotated[str, typer.Argument(help="The code units write as 【约稿:CODE】.")],
+    topic: Annotated[str, typer.Option("--topic", help="What is asked for.")],
+    deadline: Annotated[str, typer.Option("--deadline", help="ISO 8601 date or date-time.")],
+    config: ConfigOption = None,
+) -> None:
+    """Record a commission; answers after its deadline are flagged late."""
+    settings, _ = _load(config, None)
+    when = _parse_deadline(deadline, settings.rules.timezone)
+    _migrate(settings)
+
+    async def main() -> None:
+        from mailgate.store.registry import add_commission
+
+        store = Store(settings.store.url)
+        try:
+            await add_commission(store, code.strip(), topic.strip(), when)
+        finally:
+            await store.close()
+
+    _run_store_command(main())
+    typer.echo(f"commission {code} added, deadline {when.isoformat()}")
+
+
+def _parse_deadline(value: str, zone: str) -> dt.datetime:
+    """A deadline: a date means the end of that day in the units' time zone."""
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zoneinfo.ZoneInfo(zone))
+        when = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO 8601 date: {value!r}", param_hint="--deadline") from exc
+    return when if when.tzinfo else when.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+def _load_registry_file(path: Path) -> Registry:
+    try:
+        return load_registry(path)
+    except ConfigurationError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _migrate(settings: Settings) -> None:
+    if not settings.store.auto_migrate:
+        return
+    from mailgate.store.migrate import upgrade
+
+    try:
+        upgrade(settings.store.url)
+    except MailgateError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _run_store_command(work: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(work)
+    except MailgateError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command("rules")
 def list_rules(
-    config: Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).")] = None,
+    config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule.")] = False,
 ) -> None:
     """List the rules in evaluation order with their configured severity and message templates."""
