@@ -30,7 +30,9 @@ class Fetched:
     key: str
     raw: bytes  # the whole message; only its header block when ``size`` exceeds the fetch cap
     size: int  # the message's real size in bytes
-    arrived_at: dt.datetime | None  # IMAP INTERNALDATE / the file's time, timezone-aware
+    #: IMAP INTERNALDATE, timezone-aware; None when the source cannot tell (the pipeline then reads
+    #: the topmost Received header).
+    arrived_at: dt.datetime | None
     uidvalidity: int | None = None
     uid: int | None = None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
 from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
@@ -80,13 +79,13 @@ class MaildirSource:
             size = path.stat().st_size
             with path.open("rb") as handle:
                 raw = handle.read() if size <= self.fetch_cap else _header_block(handle)
-            mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
         except FileNotFoundError:
             return None  # taken by someone else meanwhile
         except OSError as exc:
             raise SourceError(f"cannot read {path}: {exc}") from exc
         self._names[key] = path
-        return Fetched(self.inbox, key, raw, size, mtime)
+        # No arrival time: files are often copied in later, so the Received header tells it better.
+        return Fetched(self.inbox, key, raw, size, None)
 
     async def file(self, filed: Sequence[tuple[Fetched, Disposition]]) -> None:
         for fetched, disposition in filed:
