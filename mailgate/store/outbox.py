@@ -76,7 +76,7 @@ class OutboxQueue:
         """Rows by status, for health reports."""
         async with self.store.transaction() as repo:
             rows = await repo.session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
-            return {status: int(count) for status, count in rows.tuples()}
+            return {str(row[0]): int(row[1]) for row in rows}
 
     async def _set(self, outbox_id: int, **values: object) -> None:
         async with self.store.transaction() as repo:
