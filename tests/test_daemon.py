@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,8 @@ class World:
 
 
 @pytest.fixture
-async def world(store: Store, tmp_path: Path) -> AsyncIterator[World]:
-    yield World(tmp_path, store)
+async def world(store: Store, tmp_path: Path) -> World:
+    return World(tmp_path, store)
 
 
 async def test_every_message_gets_one_verdict_and_at_most_one_reply(world: World) -> None:
