@@ -49,3 +49,38 @@ def test_invalid_settings_name_the_key(tmp_path: Path, text: str, fragment: str)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigurationError, match=fragment):
         load_settings(path)
+
+
+def test_the_example_config_is_valid_and_shows_the_defaults() -> None:
+    example = Path(__file__).resolve().parent.parent / "config" / "mailgate.example.toml"
+    settings = load_settings(example)
+    assert settings.model_dump(exclude={"registry_file"}) == load_settings().model_dump(
+        exclude={"registry_file"}
+    )
+
+
+def test_imap_needs_both_accounts(tmp_path: Path) -> None:
+    path = tmp_path / "imap.toml"
+    path.write_text('[source]\nkind = "imap"\n[source.imap.daily]\nusername = "inf"\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="commissioned"):
+        load_settings(path)
+
+
+def test_passwords_come_from_files_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    path = tmp_path / "mailgate.toml"
+    path.write_text(
+        f'[transport]\nkind = "smtp"\n[transport.smtp]\npassword_file = "{secret}"\n'
+        '[source]\nkind = "imap"\n[source.imap.daily]\nusername = "inf"\n'
+        '[source.imap.commissioned]\nusername = "sfxx"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MAILGATE_SOURCE__IMAP__COMMISSIONED__PASSWORD", "from-env")
+    settings = load_settings(path)
+    assert settings.transport.smtp.secret() == "s3cret"
+    assert settings.source.imap.commissioned is not None
+    assert settings.source.imap.commissioned.secret() == "from-env"
+    assert "from-env" not in repr(settings)
