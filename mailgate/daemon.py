@@ -19,7 +19,7 @@ from mailgate.sources.base import Disposition, Fetched, Source
 from mailgate.store import Store
 from mailgate.store.outbox import DueReply, OutboxQueue
 from mailgate.store.registry import load_registry
-from mailgate.store.state import Failures, Heartbeats
+from mailgate.store.state import Failures, FailureState, Heartbeats
 from mailgate.transports.base import Outgoing, Transport
 
 log = structlog.get_logger("mailgate.daemon")
@@ -117,13 +117,14 @@ class Daemon:
     async def _drain(self, source: Source) -> int:
         """Process every waiting message, filing each batch once its verdicts are committed."""
         handled = 0
+        failing = await self.failures.known(source.inbox.value)
         async with aclosing(source.waiting()) as batches:
             async for batch in batches:
                 filed: list[tuple[Fetched, Disposition]] = []
                 for fetched in batch:
                     if self.stopping.is_set():
                         break
-                    disposition = await self._handle(fetched)
+                    disposition = await self._handle(fetched, failing)
                     if disposition is not None:
                         filed.append((fetched, disposition))
                 await source.file(filed)
@@ -133,10 +134,10 @@ class Daemon:
                     break
         return handled
 
-    async def _handle(self, fetched: Fetched) -> Disposition | None:
+    async def _handle(self, fetched: Fetched, failing: dict[str, FailureState]) -> Disposition | None:
         """The message's disposition once its verdict is on file; None to leave it for a retry."""
         mailbox = fetched.inbox.value
-        state = await self.failures.state(mailbox, fetched.key)
+        state = failing.get(fetched.key)
         if state is not None and state.quarantined:
             return Disposition.QUARANTINED
         ref = MessageRef(mailbox, fetched.key, fetched.uidvalidity, fetched.uid)

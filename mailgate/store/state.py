@@ -60,10 +60,11 @@ class Failures:
         self.store = store
         self.max_attempts = max_attempts
 
-    async def state(self, mailbox: str, key: str) -> FailureState | None:
+    async def known(self, mailbox: str) -> dict[str, FailureState]:
+        """Every message of ``mailbox`` that has failed, by source key (usually none)."""
         async with self.store.transaction() as repo:
-            row = await _failure(repo.session, mailbox, key)
-            return None if row is None else FailureState(row.attempts, row.quarantined_at is not None)
+            rows = await repo.session.scalars(select(Failure).where(Failure.mailbox == mailbox))
+            return {r.source_key: FailureState(r.attempts, r.quarantined_at is not None) for r in rows}
 
     async def record(
         self,
