@@ -117,18 +117,14 @@ class ImapSource:
             raise SourceError(
                 f"{self.mailbox}: no password is configured for IMAP user {self._account.username}"
             )
-        context = ssl.create_default_context() if settings.security == "tls" else None
-        try:
-            session = _Session(client=None)
-            session.client = aioimaplib.IMAP4(
-                settings.host,
-                settings.effective_port,
-                timeout=self._timeout,
-                conn_lost_cb=lambda exc: self._on_lost(session, exc),
-                ssl_context=context,
-            )
-        except (OSError, ValueError) as exc:
-            raise SourceError(f"{self.mailbox}: cannot connect to {self._where}: {exc}") from exc
+        session = _Session(client=None)
+        session.client = aioimaplib.IMAP4(  # connects in the background; errors come with the greeting
+            settings.host,
+            settings.effective_port,
+            timeout=self._timeout,
+            conn_lost_cb=lambda exc: self._on_lost(session, exc),
+            ssl_context=ssl.create_default_context() if settings.security == "tls" else None,
+        )
         try:
             await self._open(session, password)
         except BaseException:
@@ -210,20 +206,31 @@ class ImapSource:
     async def _search(self, session: _Session) -> list[int]:
         # A SEARCH sees the mailbox as the session last synced it; NOOP brings in what arrived since.
         await self._command(session, "NOOP", session.client.noop())
-        filing = self._settings.filing
-        after = self._checkpoint.last_uid if filing == "none" else 0
-        if filing == "none":
-            criteria: tuple[str, ...] = ("UID", f"{after + 1}:*", *_NOT_QUARANTINED)
-        else:
-            criteria = ("UNSEEN", *_NOT_QUARANTINED) if filing == "seen" else _NOT_QUARANTINED
-        found = await self._command(session, "UID SEARCH", session.client.uid_search(*criteria, charset=None))
-        # "n:*" also matches the highest UID when that is below n, hence the filter.
+        after = self._floor
+        found = await self._command(
+            session, "UID SEARCH", session.client.uid_search(*self._criteria(after), charset=None)
+        )
         return [uid for uid in parse_search(found.lines) if uid > after]
+
+    @property
+    def _floor(self) -> int:
+        """UIDs up to this one are never waiting: with ``filing = "none"`` only the checkpoint tells."""
+        return self._checkpoint.last_uid if self._settings.filing == "none" else 0
+
+    def _criteria(self, after: int) -> tuple[str, ...]:
+        """SEARCH criteria for waiting messages above UID ``after``.
+
+        ``n:*`` also matches the highest UID when that is below n: callers drop UIDs <= ``after``.
+        """
+        above = ("UID", f"{after + 1}:*") if after else ()
+        unseen = ("UNSEEN",) if self._settings.filing == "seen" else ()
+        return (*above, *unseen, *_NOT_QUARANTINED)
 
     async def _fetch(self, session: _Session, uids: list[int]) -> list[Fetched]:
         meta = await self._fetch_items(session, uids, _META)
         small = [uid for uid in uids if uid in meta and (meta[uid].size or 0) <= self._fetch_cap]
         large = [uid for uid in uids if uid in meta and (meta[uid].size or 0) > self._fetch_cap]
+        whole = set(small)
         bodies = await self._fetch_items(session, small, "(BODY.PEEK[])")
         bodies.update(await self._fetch_items(session, large, "(BODY.PEEK[HEADER])"))
         fetched: list[Fetched] = []
@@ -231,7 +238,7 @@ class ImapSource:
             body = bodies[uid].body if uid in bodies else None
             if body is None:  # expunged meanwhile by another client
                 continue
-            size = len(body) if uid in small else meta[uid].size or len(body)
+            size = len(body) if uid in whole else meta[uid].size or len(body)
             fetched.append(
                 Fetched(
                     inbox=self.inbox,
@@ -346,7 +353,7 @@ class ImapSource:
         return await self._idle(session, min(at_most, self._settings.idle_renew_seconds))
 
     async def _arrived(self, session: _Session) -> bool:
-        """Whether mail came after the last search of ``waiting``, as far as the session knows.
+        """Whether mail is waiting above what the last search of ``waiting`` found, as far as known.
 
         Dovecot announces new mail (``* n EXISTS``) at the end of whatever command runs next, and IDLE
         does not repeat it; aioimaplib drops such lines unless a NOOP is pending. So: a SEARCH for
@@ -354,10 +361,10 @@ class ImapSource:
         collects any EXISTS sent at the end of either.
         """
         protocol = session.client.protocol
-        after = self._searched_up_to or 0
-        criteria = ("UID", f"{after + 1}:*", *_NOT_QUARANTINED)
+        after = max(self._searched_up_to or 0, self._floor)
         both = asyncio.gather(  # one loop step sends both, SEARCH first
-            protocol.search(*criteria, by_uid=True, charset=None), protocol.simple_command("NOOP")
+            protocol.search(*self._criteria(after), by_uid=True, charset=None),
+            protocol.simple_command("NOOP"),
         )
         found, noop = await self._guard(session, "UID SEARCH + NOOP", both)
         for what, reply in (("UID SEARCH", found), ("NOOP", noop)):
@@ -381,7 +388,7 @@ class ImapSource:
                 pushed = await self._race(session, queue.get(), remaining)
             except TimeoutError:
                 break
-            except BaseException as exc:
+            except Exception as exc:
                 raise self._convert(session, "IDLE", exc) from exc
             woken = any(_WAKE.fullmatch(line) for line in pushed)
         client.idle_done()
@@ -418,7 +425,7 @@ class ImapSource:
         try:
             done, _ = await asyncio.wait({work, lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            self._abandon(session, "cancelled")  # the protocol state is unknown now
+            self._abandon(session, None)  # the protocol state is unknown now
             raise
         finally:
             lost.cancel()
