@@ -17,7 +17,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT)]
+sys.path.append(str(ROOT / "tests"))  # the test servers; after the project, whose `rules` it would hide
 
 import aioimaplib  # noqa: E402
 import asyncpg  # noqa: E402
@@ -171,7 +172,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         )
         from mailgate.log import configure
 
-        configure("warning")
+        configure(args.log_level)
         dovecot.drop_into_maildir("daily", "INBOX", messages)
         store = Store(url)
         daemon = await build_daemon(settings, store)
@@ -218,6 +219,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--samples", type=int, default=50, help="latency samples under IDLE")
+    parser.add_argument("--log-level", default="warning")
     result = asyncio.run(run(parser.parse_args()))
     print(json.dumps(result))
 

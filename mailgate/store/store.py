@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -105,6 +107,9 @@ class Store:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time: within this process, queue for it here rather than in
+        # SQLite's busy handler, which sleeps in steps of up to 100 ms.
+        self._writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     async def create_schema(self) -> None:
         """Create every table directly (temporary stores; real ones are migrated with Alembic)."""
@@ -120,11 +125,12 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
         """A repository whose work commits together, or not at all."""
-        try:
-            async with self._sessions() as session, session.begin():
-                yield Repository(session)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
+        async with self._writer if self._writer is not None else contextlib.nullcontext():
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield Repository(session)
+            except SQLAlchemyError as exc:
+                raise StoreError(f"database error: {exc}") from exc
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
