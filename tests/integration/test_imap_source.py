@@ -394,6 +394,23 @@ async def test_a_killed_server_is_a_source_error_and_connect_recovers(
     assert [f.uid for f in flat(await collect(source))] == [1]
 
 
+async def test_a_server_killed_during_idle_ends_the_wait_at_once(
+    dovecot: Dovecot, make_source: SourceFactory
+) -> None:
+    source = make_source()
+    await source.connect()
+    assert await collect(source) == []
+    with structlog.testing.capture_logs() as logs:
+        waiting = asyncio.create_task(source.wait(30))
+        await asyncio.to_thread(dovecot.kill)
+        async with asyncio.timeout(3):
+            with pytest.raises(SourceError, match="connection lost"):
+                await waiting
+    assert [e["mailbox"] for e in logs if e["event"] == "imap_connection_lost"] == ["daily"]
+    with pytest.raises(SourceError, match="was lost"):
+        await source.wait(1)
+
+
 class SilentServer:
     """An IMAP server that logs anyone in and selects, then never answers again."""
 
