@@ -2,6 +2,7 @@
 
 # Run once by hand: /usr/bin/python3 tests/corpus/sources/make_sources.py  (needs python3-uno)
 # The files it writes are committed; build.py only reads them, so the corpus stays deterministic.
+# ruff: noqa: E501
 
 from __future__ import annotations
 
