@@ -95,7 +95,8 @@ class ImapSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int | None = Field(None, gt=0, lt=65536)  # default: 993 for tls, else 143
-    security: Literal["tls", "starttls", "none"] = "tls"
+    #: Implicit TLS, or none (a trusted network only): the IMAP client library has no STARTTLS.
+    security: Literal["tls", "none"] = "tls"
     timeout_seconds: float = Field(60.0, gt=0)
     #: Use IDLE when the server offers it, re-issued well before the 29-minute limit.
     idle: bool = True
@@ -116,6 +117,12 @@ class ImapSettings(BaseModel):
     @property
     def effective_port(self) -> int:
         return self.port or (993 if self.security == "tls" else 143)
+
+    @model_validator(mode="after")
+    def _backoff_range(self) -> ImapSettings:
+        if self.backoff_max_seconds < self.backoff_min_seconds:
+            raise ValueError("backoff_max_seconds must not be less than backoff_min_seconds")
+        return self
 
 
 class SourceSettings(BaseModel):

@@ -41,6 +41,8 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ("[rules]\ncounting = 'lines'\n", "rules.counting"),
         ("[rules.severities]\n'encoding' = 'maybe'\n", "rules.severities.encoding"),
         ("[rulez]\n", "rulez"),
+        ("[source.imap]\nsecurity = 'starttls'\n", "source.imap.security"),
+        ("[source.imap]\nbackoff_min_seconds = 10\nbackoff_max_seconds = 5\n", "backoff_max_seconds"),
         ("not toml = = 1", "not valid TOML"),
     ],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 import aioimaplib
 import structlog
@@ -74,11 +74,6 @@ class ImapSource:
             return
         await self.close()
         settings = self._settings
-        if settings.security == "starttls":
-            raise SourceError(
-                f"{self.mailbox}: security = 'starttls' is not supported by the IMAP client library "
-                "(aioimaplib); use 'tls' (port 993), or 'none' only on a trusted network"
-            )
         password = self._account.secret()
         if password is None:
             raise SourceError(
@@ -153,7 +148,7 @@ class ImapSource:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    async def waiting(self) -> AsyncIterator[list[Fetched]]:
+    async def waiting(self) -> AsyncGenerator[list[Fetched], None]:
         """The unfiled, unquarantined messages, ``settings.batch`` at a time, oldest UID first."""
         session = self._live()
         uids = await self._search(session)

@@ -372,11 +372,6 @@ async def test_wrong_password_is_a_source_error_that_does_not_show_it(
     assert "not-the-Secret-42" not in str(err.value) + repr(logs)
 
 
-async def test_starttls_is_refused_clearly(dovecot: Dovecot, make_source: SourceFactory) -> None:
-    with pytest.raises(SourceError, match="starttls"):
-        await make_source(security="starttls").connect()
-
-
 async def test_a_killed_server_is_a_source_error_and_connect_recovers(
     dovecot: Dovecot, make_source: SourceFactory
 ) -> None:
