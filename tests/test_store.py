@@ -77,7 +77,9 @@ async def test_revisions_fold_into_one_item(store: Store) -> None:
         found = await repo.item_by_title("天河区", "天河区推进智慧城市建设")
         assert found == item
         assert await repo.item_by_title("越秀区", "天河区推进智慧城市建设") is None
-        second_pk = await repo.add_message(message(uid=2, source_key="7:2", message_id="b@x", content_hash="1" * 64), NOW)
+        second_pk = await repo.add_message(
+            message(uid=2, source_key="7:2", message_id="b@x", content_hash="1" * 64), NOW
+        )
         again = await repo.add_revision(
             revision(body="改过的正文", urgent=True), message_pk=second_pk, revises=found, now=NOW
         )
@@ -105,7 +107,9 @@ async def test_one_row_per_mailbox_uid_and_failed_transactions_leave_nothing(sto
 
     async def clash() -> None:
         async with store.transaction() as repo:
-            await repo.add_message(message(message_id="other", content_hash="2" * 64, uid=5, source_key="7:5"), NOW)
+            await repo.add_message(
+                message(message_id="other", content_hash="2" * 64, uid=5, source_key="7:5"), NOW
+            )
             await repo.add_message(message(message_id="dup"), NOW)
 
     with pytest.raises(StoreError):

@@ -21,9 +21,20 @@ RUNS: list[dict[str, Any]] = tomllib.loads((HERE / "manifest.toml").read_text(en
 EXPECTED = [m for run in RUNS for m in run["messages"]]
 
 REJECT_RULES = (
-    "unregistered-sender", "sender-name", "encoding", "required-elements", "identifier", "subject-title",
-    "one-item", "body-length", "attachment-type", "attachment-unreadable", "attachment-length",
-    "revision-unmarked", "wrong-inbox", "size-limit",
+    "unregistered-sender",
+    "sender-name",
+    "encoding",
+    "required-elements",
+    "identifier",
+    "subject-title",
+    "one-item",
+    "body-length",
+    "attachment-type",
+    "attachment-unreadable",
+    "attachment-length",
+    "revision-unmarked",
+    "wrong-inbox",
+    "size-limit",
 )
 WARN_RULES = ("revision-orphan", "clock-skew", "stale-date")
 IGNORE_RULES = ("auto-reply", "duplicate", "spoofed-sender")
@@ -40,8 +51,17 @@ def _build_module() -> ModuleType:
 
 
 def _command(run: dict[str, Any], files: list[Path]) -> list[str]:
-    cmd = [sys.executable, "-m", "mailgate", "check", "--json", "--registry", str(HERE / "registry.toml"),
-           "--inbox", run["inbox"]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mailgate",
+        "check",
+        "--json",
+        "--registry",
+        str(HERE / "registry.toml"),
+        "--inbox",
+        run["inbox"],
+    ]
     if "config" in run:
         cmd += ["--config", str(HERE / run["config"])]
     if "received_at" in run:
@@ -60,8 +80,9 @@ def _mismatches(run: dict[str, Any], results: dict[str, dict[str, Any]]) -> list
         actual = (got["verdict"], sorted({f["rule"] for f in got["findings"]}))
         if actual != expected:
             problems.append(f"{m['file']}: expected {expected}, got {actual}  [{m['note']}]")
-        elif got["verdict"] == "rejected" and not all(str(f.get("message", "")).strip()
-                                                      for f in got["findings"]):
+        elif got["verdict"] == "rejected" and not all(
+            str(f.get("message", "")).strip() for f in got["findings"]
+        ):
             problems.append(f"{m['file']}: a finding has no message for the notice: {got['findings']}")
     return problems
 
@@ -78,8 +99,9 @@ def test_run_gets_the_expected_verdicts(run: dict[str, Any], tmp_path: Path) -> 
             path.write_bytes(build.oversize_message(m["file"]))
         files.append(path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILGATE_")}
-    proc = subprocess.run(_command(run, files), cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    proc = subprocess.run(
+        _command(run, files), cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     results = {}
     for line in proc.stdout.splitlines():
         if line.strip():
@@ -117,8 +139,13 @@ def test_verdicts_follow_from_the_expected_rules() -> None:
     wrong = []
     for m in EXPECTED:
         rules = set(m["rules"])
-        implied = ("ignored" if rules & set(IGNORE_RULES) else "rejected" if rules & set(REJECT_RULES)
-                   else "accepted")
+        implied = (
+            "ignored"
+            if rules & set(IGNORE_RULES)
+            else "rejected"
+            if rules & set(REJECT_RULES)
+            else "accepted"
+        )
         if implied != m["verdict"]:
             wrong.append(m["file"])
     assert wrong == []

@@ -137,8 +137,13 @@ def _calc(ctx: object, path: Path, rows: list[list[str]]) -> None:
 
 def main() -> None:
     office = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--norestore",
-         "--accept=socket,host=127.0.0.1,port=2083;urp;"]
+        [
+            "soffice",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--accept=socket,host=127.0.0.1,port=2083;urp;",
+        ]
     )
     try:
         ctx = _connect()
@@ -151,12 +156,16 @@ def main() -> None:
         _write(ctx, HERE / "urban-renewal-long.doc", _long_text("番禺区城市更新工作情况汇报", 6), doc)
         _write(ctx, HERE / "traffic-plan-encrypted.doc", TRAFFIC, doc, password="gaj2026")
         _write(ctx, HERE / "wetland-birds.pdf", WETLAND, "writer_pdf_Export")
-        _calc(ctx, HERE / "retail-table.xls", [
-            ["指标", "1-10月（亿元）", "同比增长（%）"],
-            ["社会消费品零售总额", "9286.53", "4.2"],
-            ["其中：限额以上单位", "3902.17", "5.1"],
-            ["网上零售额", "2637.38", "9.8"],
-        ])
+        _calc(
+            ctx,
+            HERE / "retail-table.xls",
+            [
+                ["指标", "1-10月（亿元）", "同比增长（%）"],
+                ["社会消费品零售总额", "9286.53", "4.2"],
+                ["其中：限额以上单位", "3902.17", "5.1"],
+                ["网上零售额", "2637.38", "9.8"],
+            ],
+        )
     finally:
         office.terminate()
         office.wait(timeout=30)
