@@ -6,7 +6,6 @@ import datetime as dt
 import email.utils
 import zoneinfo
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 import structlog
@@ -17,7 +16,7 @@ from mailgate.mail.folding import fold
 from mailgate.mail.model import Attachment, Submission
 from mailgate.mail.parse import parse_message
 from mailgate.registry import Registry
-from mailgate.replies import Original, Replies, ReplyFinding
+from mailgate.replies import Original, Rendered, Replies, ReplyFinding
 from mailgate.store import NewMessage, NewRevision, Repository, Store, StoredItem
 from mailgate.store.store import NewReply, PastVerdict
 from rules import Context, History, Inbox, Outcome, PriorItem, RuleRegistry, Verdict, evaluate, render
@@ -228,25 +227,24 @@ class Pipeline:
         )
         findings = [ReplyFinding(**f) for f in self.messages_for(verdict)]
         facts = item_facts(submission, context, item) if item else None
-        messages: list[tuple[str, EmailMessage, str | None]] = []
+        messages: list[tuple[str, Rendered, str | None]] = []
         suppressed = await self._suppression(repo, submission.from_address, context.received_at, now)
         if facts is not None and item is not None:
             warnings = [f for f in findings if f.severity == "warn"]
-            messages.append(("receipt", self.replies.receipt(original, facts, warnings), suppressed))
+            messages.append(("receipt", self.replies.render_receipt(original, facts, warnings), suppressed))
             if submission.subject.urgent and settings.editors_address:
-                messages.append(
-                    ("alert", self.replies.alert(original, facts, settings.editors_address), None)
-                )
+                alert = self.replies.render_alert(original, facts, settings.editors_address)
+                messages.append(("alert", alert, None))
         else:
-            messages.append(("rejection", self.replies.rejection(original, findings), suppressed))
+            messages.append(("rejection", self.replies.render_rejection(original, findings), suppressed))
         for kind, message, reason in messages:
             await repo.add_reply(
                 NewReply(
                     kind=kind,
                     sender=settings.from_address,
-                    recipient=str(message["To"].addresses[0].addr_spec),
-                    reply_message_id=str(message["Message-ID"]).strip("<>"),
-                    raw=message.as_bytes(),
+                    recipient=message.recipient,
+                    reply_message_id=message.message_id,
+                    raw=message.raw,
                     item_id=item.id if item else None,
                     suppressed=reason,
                 ),

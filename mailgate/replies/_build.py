@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
 import email.errors
 import email.policy
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mailgate.errors import ConfigurationError
-from mailgate.replies import _samples
+from mailgate.replies import _samples, _wire
 from mailgate.replies._model import Original, ReplyFinding, ReplyKind
 from mailgate.replies._templates import SCRIPTS, clean, environment, one_line, render, template_name
 
@@ -23,7 +25,23 @@ _MAX_REFERENCES = 20
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _NOT_IN_ID = re.compile(r"[\s<>\x00-\x1f\x7f]")
 _EDITORS_SAMPLE = "editors@example.invalid"
+_CRLF_SP = "\r\n "
 _VERDICTS = {ReplyKind.RECEIPT: "accepted", ReplyKind.REJECTION: "rejected", ReplyKind.ALERT: "accepted"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A reply ready for the outbox: its bytes, who gets it, and its Message-ID (no brackets)."""
+
+    raw: bytes
+    recipient: str
+    message_id: str
+
+    def message(self) -> EmailMessage:
+        parsed = email.message_from_bytes(self.raw, _class=EmailMessage, policy=email.policy.SMTP)
+        if not isinstance(parsed, EmailMessage):  # pragma: no cover - _class guarantees it
+            raise TypeError("not an EmailMessage")
+        return parsed
 
 
 class Replies:
@@ -59,13 +77,27 @@ class Replies:
             (_samples.FULL_ORIGINAL, _samples.FULL_ITEM, _samples.FINDINGS),
             (_samples.BARE_ORIGINAL, _samples.BARE_ITEM, ()),
         ):
-            self.receipt(original, item, findings)
-            self.rejection(original, findings)
-            self.alert(original, item, _EDITORS_SAMPLE)
+            self.render_receipt(original, item, findings)
+            self.render_rejection(original, findings)
+            self.render_alert(original, item, _EDITORS_SAMPLE)
 
     def receipt(
         self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
     ) -> EmailMessage:
+        """The 回执 as an EmailMessage (see ``render_receipt``)."""
+        return self.render_receipt(original, item, warnings).message()
+
+    def rejection(self, original: Original, findings: Sequence[ReplyFinding]) -> EmailMessage:
+        """The 退稿通知 as an EmailMessage (see ``render_rejection``)."""
+        return self.render_rejection(original, findings).message()
+
+    def alert(self, original: Original, item: Mapping[str, Any], to: str) -> EmailMessage:
+        """The alert as an EmailMessage (see ``render_alert``)."""
+        return self.render_alert(original, item, to).message()
+
+    def render_receipt(
+        self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
+    ) -> Rendered:
         """The 回执 for an accepted item: its tracking number, counts and every warning.
 
         ValueError if ``original.sender`` is not an addr-spec; ConfigurationError if a template fails."""
@@ -74,14 +106,14 @@ class Replies:
             ReplyKind.RECEIPT, original, context, to=_recipient(original), tracking=str(item["tracking"])
         )
 
-    def rejection(self, original: Original, findings: Sequence[ReplyFinding]) -> EmailMessage:
+    def render_rejection(self, original: Original, findings: Sequence[ReplyFinding]) -> Rendered:
         """The 退稿通知 for a refused item: every finding, numbered, and how to send it again.
 
         ValueError if ``original.sender`` is not an addr-spec; ConfigurationError if a template fails."""
         context = {"findings": [_finding(f) for f in findings]}
         return self._compose(ReplyKind.REJECTION, original, context, to=_recipient(original), tracking=None)
 
-    def alert(self, original: Original, item: Mapping[str, Any], to: str) -> EmailMessage:
+    def render_alert(self, original: Original, item: Mapping[str, Any], to: str) -> Rendered:
         """The notice to the editors' address ``to`` that an urgent item has just been filed."""
         context = {"item": dict(item)}
         return self._compose(ReplyKind.ALERT, original, context, to=to, tracking=str(item["tracking"]))
@@ -94,7 +126,7 @@ class Replies:
         *,
         to: Address | str,
         tracking: str | None,
-    ) -> EmailMessage:
+    ) -> Rendered:
         """Render ``kind`` and wrap it in the headers a reply of that kind carries."""
         context = {
             "original": {
@@ -111,30 +143,35 @@ class Replies:
         }
         subject = one_line(render(self._env, template_name(self._script, kind, "subject"), context))
         body = render(self._env, template_name(self._script, kind, "body"), context)
-        msg = EmailMessage(policy=email.policy.SMTP)
-        msg["From"] = self._from
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg["Date"] = dt.datetime.now(original.received_at.tzinfo or dt.UTC)
-        msg["Message-ID"] = make_msgid(domain=self._domain)
+        message_id = make_msgid(domain=self._domain)
+        headers = [
+            ("From", _wire.address(self._from.display_name, self._from.addr_spec)),
+            ("To", _wire.address(to.display_name, to.addr_spec) if isinstance(to, Address) else to),
+            ("Subject", subject),
+            ("Date", _wire.date(dt.datetime.now(original.received_at.tzinfo or dt.UTC))),
+            ("Message-ID", message_id),
+        ]
         if kind is ReplyKind.ALERT:
             # Sent to the editors rather than in answer to them: RFC 3834 section 5 calls that
             # auto-generated, and it is not threaded under a message the editors never received.
-            msg["Auto-Submitted"] = "auto-generated"
+            headers.append(("Auto-Submitted", "auto-generated"))
         else:
-            _thread(msg, original)
-            msg["Auto-Submitted"] = "auto-replied"
+            headers += _thread(original)
+            headers.append(("Auto-Submitted", "auto-replied"))
         # No Precedence header, by RFC 3834: section 5 marks responses with Auto-Submitted alone and
         # Precedence has no standard meaning (its bulk/list/junk values would misdescribe a reply written
         # for one sender). Exchange and Outlook also honour their own header against auto-responses.
-        msg["X-Auto-Response-Suppress"] = "All"
-        msg["X-Loop"] = self._loop_marker
-        msg["X-Mailgate-Verdict"] = _VERDICTS[kind]
+        headers += [
+            ("X-Auto-Response-Suppress", "All"),
+            ("X-Loop", self._loop_marker),
+            ("X-Mailgate-Verdict", _VERDICTS[kind]),
+        ]
         if tracking is not None:
-            msg["X-Mailgate-Tracking"] = one_line(clean(tracking))
-        msg.set_content(body if body.endswith("\n") else body + "\n", charset="utf-8", cte="base64")
-        msg["Content-Language"] = self._script
-        return msg
+            headers.append(("X-Mailgate-Tracking", one_line(clean(tracking))))
+        headers.append(("Content-Language", self._script))
+        raw = _wire.message(headers, body if body.endswith("\n") else body + "\n")
+        recipient = to.addr_spec if isinstance(to, Address) else to
+        return Rendered(raw, recipient, message_id.strip("<>"))
 
 
 def _finding(finding: ReplyFinding) -> dict[str, str]:
@@ -155,16 +192,15 @@ def _msg_id(value: str | None) -> str | None:
     return f"<{cleaned}>" if cleaned else None
 
 
-def _thread(msg: EmailMessage, original: Original) -> None:
+def _thread(original: Original) -> list[tuple[str, str]]:
     """In-Reply-To and References (RFC 5322 3.6.4), when the original had a Message-ID."""
     parent = _msg_id(original.message_id)
     if parent is None:
-        return
+        return []
     ids = [i for i in map(_msg_id, original.references) if i is not None and i != parent] + [parent]
     if len(ids) > _MAX_REFERENCES:
         ids = ids[:1] + ids[-(_MAX_REFERENCES - 1) :]
-    msg["In-Reply-To"] = parent
-    msg["References"] = " ".join(ids)
+    return [("In-Reply-To", parent), ("References", _CRLF_SP.join(ids))]
 
 
 def _chinese_time(when: dt.datetime, script: str) -> str:
