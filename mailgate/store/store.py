@@ -160,16 +160,13 @@ class Repository:
         self, message_id: str | None, content_hash: str
     ) -> Literal["message-id", "content-hash"] | None:
         """Whether this message was processed before, and by which key it is recognised."""
+        condition = Message.content_hash == content_hash
         if message_id:
-            found = await self.session.scalar(
-                select(Message.id).where(Message.message_id == message_id).limit(1)
-            )
-            if found is not None:
-                return "message-id"
-        found = await self.session.scalar(
-            select(Message.id).where(Message.content_hash == content_hash).limit(1)
-        )
-        return "content-hash" if found is not None else None
+            condition = condition | (Message.message_id == message_id)
+        rows = (await self.session.execute(select(Message.message_id).where(condition).limit(2))).all()
+        if not rows:
+            return None
+        return "message-id" if message_id and any(row[0] == message_id for row in rows) else "content-hash"
 
     async def past_verdict(
         self, mailbox: str, source_key: str | None, content_hash: str | None = None
