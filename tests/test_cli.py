@@ -9,30 +9,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from messages import BODY as MESSAGE_BODY
+from messages import REGISTRY, TITLE
 
-REGISTRY = """
-[[units]]
-id = "天河区"
-name = "天河区人民政府办公室"
-aliases = ["天河区政府办"]
-series = "district"
-
-[[officers]]
-email = "xxy@th.gz.gov.cn"
-name = "张三"
-unit = "天河区"
-phone = "020-38622000"
-"""
-
-BODY = """天河区推进智慧城市建设取得新进展
-
-今年以来，天河区围绕智慧城市建设，新建5G基站1200个，完成政务服务事项网上办理率98%。
-
-作者单位：天河区政府办
-姓名：张三
-联系电话：020-38622000
-日期：2026年11月26日
-"""
+BODY = MESSAGE_BODY.format(title=TITLE)
 
 
 def write_message(
