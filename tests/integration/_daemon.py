@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import datetime as dt
 import email
 import email.policy
 import os
@@ -109,9 +110,13 @@ class Running:
         #: What each ``wait`` of each inbox returned (True: new mail was pushed or found).
         self.woken: dict[str, list[bool]] = collections.defaultdict(list)
         self.waiting: set[str] = set()
+        #: Failed sends per outbox row, and the rows sent.
+        self.deferred: collections.Counter[int] = collections.Counter()
+        self.sent: set[int] = set()
         self._changed = asyncio.Condition()
         for source in daemon.sources:
             self._watch(source)
+        self._watch_outbox()
         self.task = asyncio.create_task(daemon.run())
         self.task.add_done_callback(lambda _: asyncio.ensure_future(self._notify()))
 
@@ -147,6 +152,22 @@ class Running:
 
         source.file, source.wait = filing, waiting
 
+    def _watch_outbox(self) -> None:
+        queue = self.daemon.queue
+        retry, sent = queue.retry, queue.sent
+
+        async def retrying(outbox_id: int, error: str, attempts: int, at: dt.datetime) -> None:
+            await retry(outbox_id, error, attempts, at)
+            self.deferred[outbox_id] += 1
+            await self._notify()
+
+        async def sending_done(outbox_id: int, now: dt.datetime) -> None:
+            await sent(outbox_id, now)
+            self.sent.add(outbox_id)
+            await self._notify()
+
+        queue.retry, queue.sent = retrying, sending_done  # type: ignore[method-assign]
+
     def filed_count(self, inbox: str = "daily") -> int:
         """Distinct messages of ``inbox`` filed so far, whatever their UIDVALIDITY."""
         return sum(len(uids) for (name, _), uids in self.filed.items() if name == inbox)
@@ -175,7 +196,8 @@ class Running:
 
     async def rows(self, model: Any, *where: Any) -> list[Any]:
         async with self.store.transaction() as repo:
-            return list(await repo.session.scalars(select(model).where(*where).order_by(model.id)))
+            query = select(model).where(*where).order_by(*model.__mapper__.primary_key)
+            return list(await repo.session.scalars(query))
 
 
 # -- the daemon as a child process ----------------------------------------------------------------

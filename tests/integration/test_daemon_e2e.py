@@ -11,7 +11,7 @@ from messages import submission
 from servers import Dovecot, SmtpSink
 
 from integration._daemon import Running, answered, parsed, settings_data, text_of
-from mailgate.store.models import Message, Outbox
+from mailgate.store.models import CheckpointRow, Message, Outbox
 from rules import Finding, Severity, default_rules, render
 
 
@@ -123,3 +123,56 @@ async def test_dovecot_restarted_mid_run_loses_nothing_and_answers_nothing_twice
     assert 30 <= len(await inbox(dovecot, mailbox="Processed")) == count
     assert await inbox(dovecot) == []
     await assert_each_answered_once(running, smtp_sink, count)
+
+
+async def test_replies_wait_while_smtp_is_down_and_arrive_once_when_it_is_back(
+    dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    smtp_sink.stop()
+    await deliver(dovecot, *items(3))
+    running = await Running.start(settings_data(dovecot, smtp_sink, tmp_path))
+    try:
+        await running.until(
+            lambda: (
+                running.filed_count() == 3  # the outage holds up replies, not verdicts or filing
+                and len(running.deferred) == 3
+                and min(running.deferred.values()) >= 2
+            )
+        )
+        assert await running.count(Outbox, Outbox.status == "pending") == 3
+        smtp_sink.start()
+        await smtp_sink.wait_for(3)
+        await running.until(lambda: len(running.sent) == 3)
+    finally:
+        await running.stop()
+    assert len(smtp_sink.messages) == 3
+    await assert_each_answered_once(running, smtp_sink, 3)
+    assert all(o.attempts >= 2 for o in await running.rows(Outbox))
+
+
+async def test_after_a_uidvalidity_change_old_messages_are_not_answered_again_new_ones_are(
+    dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    # Filing "none" leaves every message in INBOX: after the change, the daemon sees all of them again.
+    old = await deliver(dovecot, *items(3))
+    data = settings_data(dovecot, smtp_sink, tmp_path, source={"imap": {"filing": "none"}})
+    running = await Running.start(data)
+    try:
+        await running.until(lambda: running.filed_count() == 3)
+        await smtp_sink.wait_for(3)
+        before = await asyncio.to_thread(dovecot.uidvalidity, "daily", "INBOX")
+        after = await asyncio.to_thread(dovecot.set_uidvalidity, "daily", "INBOX")
+        new = await deliver(dovecot, *items(2, start=4))
+        await running.until(lambda: running.filed[("daily", after)] == {*old, *new})
+        await smtp_sink.wait_for(5)
+        await running.until(lambda: len(running.sent) == 5)
+    finally:
+        await running.stop()
+    assert running.filed[("daily", before)] == set(old)
+    await assert_each_answered_once(running, smtp_sink, 5)
+    assert {(m.message_id, m.uidvalidity) for m in await running.rows(Message)} == {
+        *((f"{n}.test@th.gz.gov.cn", before) for n in (1, 2, 3)),
+        *((f"{n}.test@th.gz.gov.cn", after) for n in (4, 5)),
+    }
+    [checkpoint] = await running.rows(CheckpointRow, CheckpointRow.mailbox == "daily")
+    assert (checkpoint.uidvalidity, checkpoint.last_uid) == (after, max(new))
