@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import structlog
 from messages import submission
 from servers import Dovecot, SmtpSink
 
-from integration._daemon import Running, answered, parsed, settings_data, text_of
+from integration._daemon import Child, Running, answered, parsed, settings_data, text_of
 from mailgate.store.models import CheckpointRow, Message, Outbox
 from rules import Finding, Severity, default_rules, render
 
@@ -89,6 +90,17 @@ async def test_idle_brings_a_new_message_without_waiting_for_a_poll(
         await running.stop()
     assert parsed(receipt)["In-Reply-To"] == "<1.test@th.gz.gov.cn>"
     assert running.woken["daily"] == [True]  # the wait ended because mail came, not because time ran out
+
+
+BODY_WITH_PADDING = """天河区推进智慧城市建设取得新进展
+
+{padding}
+
+作者单位：天河区政府办
+姓名：张三
+联系电话：020-38622000
+日期：2026年11月26日
+"""
 
 
 def items(count: int, start: int = 1) -> list[bytes]:
@@ -176,3 +188,52 @@ async def test_after_a_uidvalidity_change_old_messages_are_not_answered_again_ne
     }
     [checkpoint] = await running.rows(CheckpointRow, CheckpointRow.mailbox == "daily")
     assert (checkpoint.uidvalidity, checkpoint.last_uid) == (after, max(new))
+
+
+async def test_a_message_over_the_size_limit_is_fetched_header_only_and_gets_a_size_notice(
+    dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    limit = 50_000
+    big = submission(1, body=BODY_WITH_PADDING.format(padding="城市建设" * 8000))
+    assert len(big) > limit
+    await deliver(dovecot, big)
+    data = settings_data(dovecot, smtp_sink, tmp_path, rules={"max_message_bytes": limit})
+    running = await Running.start(data)
+    try:
+        await running.until(lambda: running.filed_count() == 1)
+        [notice] = await smtp_sink.wait_for(1)
+    finally:
+        await running.stop()
+    [message] = await running.rows(Message)
+    assert message.verdict == "rejected"
+    assert [f["rule"] for f in message.findings] == ["size-limit"]
+    assert message.size == len(big)
+    assert message.raw == big.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"  # the header block only
+    assert parsed(notice)["In-Reply-To"] == "<1.test@th.gz.gov.cn>"
+    assert rendered(message.findings)[0] in text_of(notice)
+    assert len(await inbox(dovecot, mailbox="Rejected")) == 1
+
+
+def test_sigterm_finishes_the_message_in_hand_and_exits_0_quickly(
+    dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    count = 200
+    dovecot.drop_into_maildir("daily", "INBOX", items(count))
+    child = Child(settings_data(dovecot, smtp_sink, tmp_path, source={"imap": {"batch": 20}}), tmp_path)
+    child.start()
+    deadline = time.monotonic() + 20
+    while child.progress()[0] == 0:  # no event to await in another process: look every 0.1 s
+        assert child.alive_after(0.1), child.logs()
+        assert time.monotonic() < deadline, child.logs()
+    started = time.monotonic()
+    status = child.terminate(timeout=10)
+    stopped_in = time.monotonic() - started
+    assert status == 0, child.logs()
+    assert stopped_in < 3
+    done = child.progress()[0]
+    assert 0 < done < count
+    # Every message with a verdict was filed, and nothing else was: none was left half done.
+    assert len(dovecot.mailbox_uids("daily", "Processed")) == done
+    assert len(dovecot.mailbox_uids("daily", "INBOX")) == count - done
+    assert child.query("SELECT count(*) FROM outbox WHERE status NOT IN ('pending', 'sent')") == [(0,)]
+    assert '"daemon_stopped"' in child.logs()
