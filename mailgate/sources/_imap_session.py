@@ -68,9 +68,11 @@ class Session:
 
     async def race(self, awaitable: Awaitable[_T], limit: float | None) -> _T:
         """``awaitable``'s result, unless the connection is lost first (LostError) or time runs out."""
-        if not self.usable:
-            raise LostError
         work = asyncio.ensure_future(awaitable)
+        if not self.usable:  # cancelled, not dropped: a coroutine never awaited leaks a warning
+            work.cancel()
+            work.add_done_callback(_retrieve)
+            raise LostError
         lost = asyncio.ensure_future(self.lost.wait())
         try:
             done, _ = await asyncio.wait({work, lost}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
