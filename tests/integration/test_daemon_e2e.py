@@ -229,7 +229,7 @@ def test_sigterm_finishes_the_message_in_hand_and_exits_0_quickly(
     status = child.terminate(timeout=10)
     stopped_in = time.monotonic() - started
     assert status == 0, child.logs()
-    assert stopped_in < 3
+    assert stopped_in < 5
     done = child.progress()[0]
     assert 0 < done < count
     # Every message with a verdict was filed, and nothing else was: none was left half done.
