@@ -1,0 +1,102 @@
+"""The daemon's commands as an operator runs them: db upgrade, registry, commission, run --once, health."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from messages import REGISTRY, submission
+
+
+def mailgate(cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILGATE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mailgate", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "registry.toml").write_text(REGISTRY, encoding="utf-8")
+    return tmp_path
+
+
+def test_the_embedded_default_runs_once_from_an_empty_directory(workdir: Path) -> None:
+    assert mailgate(workdir, "db", "upgrade").returncode == 0
+    assert (workdir / "var" / "mailgate.db").exists()
+    imported = mailgate(workdir, "registry", "import", "registry.toml")
+    assert imported.returncode == 0, imported.stderr
+    assert "2 units" in imported.stdout
+    inbox = workdir / "var" / "mail" / "daily" / "new"
+    inbox.mkdir(parents=True)
+    (inbox / "1.eml").write_bytes(submission(1))
+    (inbox / "2.eml").write_bytes(submission(2, title="越秀区的信息", identifier="越秀区"))
+    ran = mailgate(workdir, "run", "--once")
+    assert ran.returncode == 0, ran.stderr
+    assert '"event": "message_processed"' in ran.stderr
+    assert sorted(p.name for p in (workdir / "var" / "outbox").iterdir()) == ["00000001.eml", "00000002.eml"]
+    assert list(inbox.iterdir()) == []
+    health = mailgate(workdir, "health")
+    assert health.returncode == 0, health.stdout
+    assert "inbox:daily: ok" in health.stdout
+
+
+def test_health_fails_before_the_daemon_ever_ran(workdir: Path) -> None:
+    mailgate(workdir, "db", "upgrade")
+    result = mailgate(workdir, "health")
+    assert result.returncode == 1
+    assert "MISSING" in result.stdout
+
+
+def test_registry_round_trip_through_the_database(workdir: Path) -> None:
+    assert mailgate(workdir, "registry", "import", "registry.toml").returncode == 0
+    exported = mailgate(workdir, "registry", "export")
+    assert exported.returncode == 0
+    (workdir / "again.toml").write_text(exported.stdout, encoding="utf-8")
+    again = mailgate(workdir, "registry", "import", "again.toml")
+    assert again.returncode == 0
+    assert mailgate(workdir, "registry", "export").stdout == exported.stdout
+    assert 'email = "xxy@th.gz.gov.cn"' in exported.stdout
+
+
+def test_an_invalid_registry_is_refused_and_the_old_one_kept(workdir: Path) -> None:
+    assert mailgate(workdir, "registry", "import", "registry.toml").returncode == 0
+    (workdir / "bad.toml").write_text('[[officers]]\nemail = "a@b.cn"\nname = "x"\nunit = "none"\n', "utf-8")
+    refused = mailgate(workdir, "registry", "import", "bad.toml")
+    assert refused.returncode == 2
+    assert "unknown unit" in refused.stderr
+    assert "天河区" in mailgate(workdir, "registry", "export").stdout
+
+
+def test_commissions_are_added_once(workdir: Path) -> None:
+    added = mailgate(
+        workdir, "commission", "add", "GZ2026-12", "--topic", "冬季安全生产", "--deadline", "2026-12-10"
+    )
+    assert added.returncode == 0, added.stderr
+    assert "2026-12-10T23:59:59+08:00" in added.stdout
+    again = mailgate(workdir, "commission", "add", "GZ2026-12", "--topic", "x", "--deadline", "2026-12-11")
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    bad = mailgate(workdir, "commission", "add", "X", "--topic", "x", "--deadline", "soon")
+    assert bad.returncode == 2
+
+
+def test_a_missing_password_file_stops_the_daemon_at_start(workdir: Path) -> None:
+    config = workdir / "mailgate.toml"
+    config.write_text(
+        '[transport]\nkind = "smtp"\n[transport.smtp]\npassword_file = "/nonexistent/secret"\n', "utf-8"
+    )
+    result = mailgate(workdir, "run", "--once", "--config", config)
+    assert result.returncode == 1
+    assert "password file" in result.stderr
+    assert "Traceback" not in result.stderr
