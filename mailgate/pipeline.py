@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
+import time
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +90,7 @@ class Pipeline:
         ``same_bytes_are_same_message`` (IMAP after a UIDVALIDITY change), neither is one whose
         exact bytes were seen in the same mailbox. ``size`` is the real size when ``raw`` holds only
         the headers of an oversized message."""
+        started = time.perf_counter()
         submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes, size=size)
         arrival = received_at or received_header_time(submission) or dt.datetime.now(dt.UTC)
         async with self.store.transaction() as repo:
@@ -100,7 +103,9 @@ class Pipeline:
             context = await self._context(repo, submission, inbox, arrival)
             verdict = evaluate(submission, context, self.rules)
             now = dt.datetime.now(dt.UTC)
-            message_pk = await repo.add_message(self._message(submission, context, verdict, ref, raw), now)
+            record = self._message(submission, context, verdict, ref, raw)
+            elapsed = round((time.perf_counter() - started) * 1000, 2)
+            message_pk = await repo.add_message(dataclasses.replace(record, processing_ms=elapsed), now)
             item = None
             if verdict.outcome is Outcome.ACCEPTED:
                 item = await self._file_item(repo, submission, context, message_pk, now)

@@ -61,13 +61,19 @@ class Message(Base):
     #: [{"rule", "severity", "reason", "params"}] in rule order.
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: How long parsing, the rules and the transaction took, for the latency histogram.
+    processing_ms: Mapped[float | None]
 
 
 class Item(Base):
     """A valid information item on the editors' desk; revisions fold into it."""
 
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_unit_title", "unit_id", "title_key"),)
+    __table_args__ = (
+        Index("ix_items_unit_title", "unit_id", "title_key"),
+        # The editors' queue order: urgent first, then newest.
+        Index("ix_items_queue", "urgent", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking: Mapped[str] = mapped_column(String(32), unique=True)
@@ -79,7 +85,10 @@ class Item(Base):
     commission_code: Mapped[str | None] = mapped_column(String(64))
     #: Answered a commission after its deadline.
     late: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    #: new | review | used | unused — set by editors; scoring builds on it.
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    #: Title, 正文 and attachment text of the current revision as search terms (see ``mailgate.desk.search``).
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     revisions: Mapped[list[Revision]] = relationship(back_populates="item", order_by="Revision.number")
@@ -215,3 +224,49 @@ class Commission(Base):
     topic: Mapped[str] = mapped_column(Text)
     deadline: Mapped[dt.datetime]
     created_at: Mapped[dt.datetime]
+
+
+class User(Base):
+    """Someone who signs in to the desk: an editor, ops, or an admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # editor | ops | admin
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+    last_login_at: Mapped[dt.datetime | None]
+
+
+class ItemEvent(Base):
+    """A change of an item's status by an editor, with a note: who, when, what."""
+
+    __tablename__ = "item_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    previous: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
+
+
+class Replay(Base):
+    """A message run again through the current rules, and what that changed."""
+
+    __tablename__ = "replays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
+    old_verdict: Mapped[str] = mapped_column(String(16))
+    new_verdict: Mapped[str] = mapped_column(String(16))
+    old_findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    new_findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    #: The reply queued because of the replay, if any.
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))

@@ -92,6 +92,7 @@ class NewMessage:
     verdict: str
     findings: list[dict[str, Any]]
     raw: bytes | None
+    processing_ms: float | None = None
 
 
 class Store:
@@ -270,6 +271,7 @@ class Repository:
             verdict=message.verdict,
             findings=message.findings,
             raw=message.raw,
+            processing_ms=message.processing_ms,
         )
         self.session.add(row)
         await self.session.flush()
