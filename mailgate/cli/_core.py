@@ -1,4 +1,4 @@
-"""The `mailgate` command line; each command is a thin layer over the library."""
+"""The core commands: check, rules, run, health, db, registry and commission."""
 
 from __future__ import annotations
 
@@ -7,74 +7,31 @@ import datetime as dt
 import json
 import sys
 import zoneinfo
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
 
-from mailgate import __version__
 from mailgate.check import FileResult, check_files
-from mailgate.config import Settings, load_settings
+from mailgate.cli._app import (
+    ConfigOption,
+    app,
+    load_or_exit,
+    migrate_or_exit,
+    parse_time,
+    run_store_command,
+)
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.log import configure as configure_logging
 from mailgate.registry import Registry, dump_registry, load_registry
 from mailgate.store import Store
 from rules import Context, Inbox, default_rules
 
-T = TypeVar("T")
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", envvar="MAILGATE_CONFIG", help="Settings file (TOML).")
-]
-
-app = typer.Typer(
-    name="mailgate",
-    help="Checks information items submitted by email and answers every sender.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
 _VERDICT_ZH = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复"}
 _SEVERITY_MARK = {"reject": "[red]✗[/red]", "warn": "[yellow]![/yellow]", "ignore": "[dim]·[/dim]"}
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"mailgate {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    """mailgate: the submission gate of the 《穗府信息》 desk."""
-
-
-def _parse_time(value: str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an ISO 8601 date-time: {value!r}", param_hint="--received-at") from exc
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def _load(config: Path | None, registry_file: Path | None) -> tuple[Settings, Registry]:
-    try:
-        settings = load_settings(config)
-        path = registry_file or settings.registry_file
-        return settings, (load_registry(path) if path else Registry())
-    except ConfigurationError as exc:
-        typer.echo(f"mailgate: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -90,9 +47,9 @@ def check(
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "warning",
 ) -> None:
     """Check saved messages against the rules, as if they had arrived in INBOX, one after another."""
-    arrival = _parse_time(received_at)
+    arrival = parse_time(received_at)
     configure_logging(log_level)
-    settings, reg = _load(config, registry)
+    settings, reg = load_or_exit(config, registry)
 
     async def run() -> None:
         async for result in check_files(
@@ -122,7 +79,7 @@ def db_upgrade(
     """Create or migrate the database to the current schema."""
     from mailgate.store.migrate import upgrade  # Alembic is only needed here
 
-    settings, _ = _load(config, None)
+    settings, _ = load_or_exit(config, None)
     url = database or settings.store.url
     try:
         upgrade(url, revision)
@@ -145,9 +102,9 @@ def run(
     ] = False,
 ) -> None:
     """Watch both inboxes, file every verdict and answer every sender (until SIGTERM)."""
-    settings, _ = _load(config, None)
+    settings, _ = load_or_exit(config, None)
     configure_logging(settings.log_level)
-    _migrate(settings)
+    migrate_or_exit(settings)
 
     async def main() -> None:
         from mailgate.app import build_daemon
@@ -172,7 +129,7 @@ def health(
     stale: Annotated[float, typer.Option("--stale", help="Seconds after which a component is stale.")] = 600,
 ) -> None:
     """Exit 0 when every inbox watcher and the outbox worker reported recently, else 1."""
-    settings, _ = _load(config, None)
+    settings, _ = load_or_exit(config, None)
 
     async def beats() -> dict[str, tuple[dt.datetime, dict[str, object]]]:
         from mailgate.store.state import Heartbeats
@@ -212,9 +169,9 @@ def registry_import(
     config: ConfigOption = None,
 ) -> None:
     """Replace the registry in the database with FILE."""
-    settings, _ = _load(config, None)
+    settings, _ = load_or_exit(config, None)
     registry = _load_registry_file(file)
-    _migrate(settings)
+    migrate_or_exit(settings)
 
     async def main() -> None:
         from mailgate.store.registry import replace_registry
@@ -225,15 +182,15 @@ def registry_import(
         finally:
             await store.close()
 
-    _run_store_command(main())
+    run_store_command(main())
     typer.echo(f"imported {len(registry.units)} units and {len(registry.officers)} officers")
 
 
 @registry_app.command("export")
 def registry_export(config: ConfigOption = None) -> None:
     """Print the registry in the database as TOML."""
-    settings, _ = _load(config, None)
-    _migrate(settings)
+    settings, _ = load_or_exit(config, None)
+    migrate_or_exit(settings)
 
     async def main() -> Registry:
         from mailgate.store.registry import load_registry as load_from_store
@@ -244,7 +201,7 @@ def registry_export(config: ConfigOption = None) -> None:
         finally:
             await store.close()
 
-    registry = _run_store_command(main())
+    registry = run_store_command(main())
     sys.stdout.write(dump_registry(registry))
 
 
@@ -260,9 +217,9 @@ def commission_add(
     config: ConfigOption = None,
 ) -> None:
     """Record a commission; answers after its deadline are flagged late."""
-    settings, _ = _load(config, None)
+    settings, _ = load_or_exit(config, None)
     when = _parse_deadline(deadline, settings.rules.timezone)
-    _migrate(settings)
+    migrate_or_exit(settings)
 
     async def main() -> None:
         from mailgate.store.registry import add_commission
@@ -273,7 +230,7 @@ def commission_add(
         finally:
             await store.close()
 
-    _run_store_command(main())
+    run_store_command(main())
     typer.echo(f"commission {code} added, deadline {when.isoformat()}")
 
 
@@ -297,33 +254,13 @@ def _load_registry_file(path: Path) -> Registry:
         raise typer.Exit(2) from exc
 
 
-def _migrate(settings: Settings) -> None:
-    if not settings.store.auto_migrate:
-        return
-    from mailgate.store.migrate import upgrade
-
-    try:
-        upgrade(settings.store.url)
-    except MailgateError as exc:
-        typer.echo(f"mailgate: {exc}", err=True)
-        raise typer.Exit(1) from exc
-
-
-def _run_store_command(work: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(work)
-    except MailgateError as exc:
-        typer.echo(f"mailgate: {exc}", err=True)
-        raise typer.Exit(1) from exc
-
-
 @app.command("rules")
 def list_rules(
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule.")] = False,
 ) -> None:
     """List the rules in evaluation order with their configured severity and message templates."""
-    settings, _ = _load(config, None)
+    settings, _ = load_or_exit(config, None)
     context = Context(Registry(), Inbox.DAILY, dt.datetime.now(dt.UTC), settings.rules)
     console = Console(highlight=False, soft_wrap=True)
     for rule in default_rules():
@@ -365,8 +302,3 @@ def _report(result: FileResult) -> None:
             lines.append("紧急")
         console.print("  " + "；".join(escape(line) for line in lines))
     console.print()
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

@@ -1,0 +1,84 @@
+"""The command-line application and what its commands share: settings, the store, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from mailgate import __version__
+from mailgate.config import Settings, load_settings
+from mailgate.errors import ConfigurationError, MailgateError
+from mailgate.registry import Registry, load_registry
+
+T = TypeVar("T")
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", envvar="MAILGATE_CONFIG", help="Settings file (TOML).")
+]
+
+app = typer.Typer(
+    name="mailgate",
+    help="Checks information items submitted by email and answers every sender.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mailgate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """mailgate: the submission gate of the 《穗府信息》 desk."""
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO 8601 date-time: {value!r}", param_hint="--received-at") from exc
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def load_or_exit(config: Path | None, registry_file: Path | None) -> tuple[Settings, Registry]:
+    try:
+        settings = load_settings(config)
+        path = registry_file or settings.registry_file
+        return settings, (load_registry(path) if path else Registry())
+    except ConfigurationError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def migrate_or_exit(settings: Settings) -> None:
+    if not settings.store.auto_migrate:
+        return
+    from mailgate.store.migrate import upgrade
+
+    try:
+        upgrade(settings.store.url)
+    except MailgateError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def run_store_command(work: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(work)
+    except MailgateError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(1) from exc

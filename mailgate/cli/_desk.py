@@ -1,0 +1,1 @@
+"""Desk commands for the terminal: the queue, the rejection log, replay."""

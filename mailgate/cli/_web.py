@@ -1,0 +1,1 @@
+"""Web commands: serve the desk, and manage its users."""
