@@ -201,6 +201,35 @@ class ProcessingSettings(BaseModel):
     max_attempts: int = Field(3, gt=0)
 
 
+class WebSettings(BaseModel):
+    """The desk's web application: where it listens, its session key, who may scrape its metrics."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, gt=0, lt=65536)
+    #: Signs the session cookies: required unless the desk listens on loopback only.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    #: Mark cookies Secure even on plain HTTP (behind a TLS-terminating proxy that does not say so).
+    secure_cookies: bool = False
+    #: When set, /metrics requires ``Authorization: Bearer <token>``.
+    metrics_token: SecretStr | None = None
+    #: A daemon component silent for longer than this is unhealthy.
+    stale_seconds: float = Field(600.0, gt=0)
+    #: How long a sign-in lasts.
+    session_hours: float = Field(12.0, gt=0)
+
+    def secret(self) -> str | None:
+        """The session key, read from ``secret_key_file`` when that is set (surrounding space dropped)."""
+        if self.secret_key_file is not None:
+            try:
+                return self.secret_key_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigurationError(f"cannot read {self.secret_key_file}: {exc}") from exc
+        return self.secret_key.get_secret_value() if self.secret_key is not None else None
+
+
 class Settings(BaseSettings):
     """All of mailgate's configuration."""
 
@@ -218,6 +247,7 @@ class Settings(BaseSettings):
     transport: TransportSettings = Field(default_factory=TransportSettings)
     replies: ReplySettings = Field(default_factory=ReplySettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(
