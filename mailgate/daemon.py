@@ -98,9 +98,9 @@ class Daemon:
         while not self.stopping.is_set():
             try:
                 await source.connect()
-                handled = await self._drain(source)
+                handled, waiting = await self._drain(source)
                 backoff.reset()
-                await self.heartbeats.beat(f"inbox:{name}", connected=True, handled=handled)
+                await self.heartbeats.beat(f"inbox:{name}", connected=True, handled=handled, waiting=waiting)
                 if once:
                     return
                 await self._until_stopped(source.wait(WATCH_INTERVAL))
@@ -114,12 +114,15 @@ class Daemon:
                     raise
                 await self._until_stopped(asyncio.sleep(delay))
 
-    async def _drain(self, source: Source) -> int:
-        """Process every waiting message, filing each batch once its verdicts are committed."""
-        handled = 0
+    async def _drain(self, source: Source) -> tuple[int, int]:
+        """Process every waiting message, filing each batch once its verdicts are committed.
+
+        Returns how many were filed, and how many were seen but left in the mailbox (to retry)."""
+        handled = seen = 0
         failing = await self.failures.known(source.inbox.value)
         async with aclosing(source.waiting()) as batches:
             async for batch in batches:
+                seen += len(batch)
                 filed: list[tuple[Fetched, Disposition]] = []
                 for fetched in batch:
                     if self.stopping.is_set():
@@ -132,7 +135,7 @@ class Daemon:
                 self.outbox_wakeup.set()
                 if self.stopping.is_set():
                     break
-        return handled
+        return handled, seen - handled
 
     async def _handle(self, fetched: Fetched, failing: dict[str, FailureState]) -> Disposition | None:
         """The message's disposition once its verdict is on file; None to leave it for a retry."""
