@@ -66,12 +66,15 @@ class Pipeline:
         rules: RuleRegistry,
         *,
         replies: Replies | None = None,
+        answer_old: bool = False,
     ) -> None:
         self.store = store
         self.registry = registry
         self.settings = settings
         self.rules = rules
         self.replies = replies
+        #: Answer mail older than ``replies.max_age_hours`` too (an operator replays it on purpose).
+        self.answer_old = answer_old
         self._zone = _zone(settings.rules.timezone)
 
     async def process(
@@ -100,7 +103,7 @@ class Pipeline:
             if past is not None:
                 log.info("message_already_processed", mailbox=ref.mailbox, key=ref.key, verdict=past.verdict)
                 return AlreadyProcessed(past)
-            context = await self._context(repo, submission, inbox, arrival)
+            context = await self.context(repo, submission, inbox, arrival)
             verdict = evaluate(submission, context, self.rules)
             now = dt.datetime.now(dt.UTC)
             record = self._message(submission, context, verdict, ref, raw)
@@ -108,8 +111,8 @@ class Pipeline:
             message_pk = await repo.add_message(dataclasses.replace(record, processing_ms=elapsed), now)
             item = None
             if verdict.outcome is Outcome.ACCEPTED:
-                item = await self._file_item(repo, submission, context, message_pk, now)
-            queued = await self._queue_replies(repo, submission, context, verdict, item, message_pk, now)
+                item = await self.file_item(repo, submission, context, message_pk, now)
+            queued = await self.queue_replies(repo, submission, context, verdict, item, message_pk, now)
         log.info(
             "message_processed",
             mailbox=ref.mailbox,
@@ -122,9 +125,10 @@ class Pipeline:
         )
         return Processed(submission, context, verdict, item, message_pk, queued)
 
-    async def _context(
+    async def context(
         self, repo: Repository, submission: Submission, inbox: Inbox, arrival: dt.datetime
     ) -> Context:
+        """The facts the rules consult, the history as ``repo`` sees it."""
         context = Context(self.registry, inbox, arrival, self.settings.rules)
         seen_by = await repo.seen(submission.message_id, submission.content_hash)
         unit = context.unit_for(submission)
@@ -159,16 +163,14 @@ class Pipeline:
             unit_id=unit.id if unit else None,
             received_at=context.received_at,
             verdict=verdict.outcome.value,
-            findings=[
-                {"rule": f.rule, "severity": f.severity.value, "reason": f.reason, "params": dict(f.params)}
-                for f in verdict.findings
-            ],
+            findings=stored_findings(verdict),
             raw=raw if self.settings.store.keep_raw else None,
         )
 
-    async def _file_item(
+    async def file_item(
         self, repo: Repository, submission: Submission, context: Context, message_pk: int, now: dt.datetime
     ) -> StoredItem:
+        """File an accepted message as a new item or the next revision of its prior item."""
         prior = context.history.prior_item
         revises = await repo.item_by_tracking(prior.tracking) if prior else None
         late = False
@@ -208,7 +210,7 @@ class Pipeline:
             signed_on=signature.date if signature else None,
         )
 
-    async def _queue_replies(
+    async def queue_replies(
         self,
         repo: Repository,
         submission: Submission,
@@ -263,7 +265,7 @@ class Pipeline:
     ) -> str | None:
         """Why no reply should go to ``recipient`` now, if there is a reason."""
         settings = self.settings.replies
-        if now - arrival > dt.timedelta(hours=settings.max_age_hours):
+        if not self.answer_old and now - arrival > dt.timedelta(hours=settings.max_age_hours):
             return "too_old"
         if await repo.replies_since(recipient, now - dt.timedelta(hours=1)) >= settings.per_address_per_hour:
             return "rate_limit"
@@ -282,6 +284,14 @@ class Pipeline:
             }
             for f in verdict.findings
         ]
+
+
+def stored_findings(verdict: Verdict) -> list[dict[str, Any]]:
+    """The findings of ``verdict`` as the messages table keeps them."""
+    return [
+        {"rule": f.rule, "severity": f.severity.value, "reason": f.reason, "params": dict(f.params)}
+        for f in verdict.findings
+    ]
 
 
 def item_facts(submission: Submission, context: Context, item: StoredItem) -> dict[str, Any]:
