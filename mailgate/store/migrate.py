@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from mailgate.desk.search import FTS_TABLE, PG_INDEX
 from mailgate.errors import StoreError
 from mailgate.store.models import Base
 
@@ -40,11 +41,20 @@ def upgrade(url: str, revision: str = "head") -> None:
         raise StoreError(f"cannot migrate {url}: {exc}") from exc
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Whether autogenerate compares ``obj``: not the search index, which the models do not describe
+    (SQLite's FTS5 table and its shadow tables, PostgreSQL's expression index)."""
+    if type_ == "table" and name is not None:
+        return name != FTS_TABLE and not name.startswith(f"{FTS_TABLE}_")
+    return not (type_ == "index" and name == PG_INDEX)
+
+
 def pending_changes(url: str) -> list[Any]:
     """Differences between the migrated database at ``url`` and the models (empty when in step)."""
 
     def compare(connection: Connection) -> list[Any]:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        return list(compare_metadata(context, Base.metadata))
 
     async def run() -> list[Any]:
         engine = create_async_engine(url)

@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from mailgate.desk.search import FTS_UPSERT, INDEX_DDL, terms
 from mailgate.errors import StoreError
 from mailgate.store.models import Base, Commission, Item, Message, Outbox, Revision
 
@@ -117,6 +118,8 @@ class Store:
         try:
             async with self.engine.begin() as conn:
                 await conn.run_sync(Base.metadata.create_all)
+                for statement in INDEX_DDL.get(self.engine.dialect.name, ()):
+                    await conn.execute(text(statement))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot create the schema: {exc}") from exc
 
@@ -334,7 +337,10 @@ class Repository:
                 created_at=now,
             )
         )
+        item.search_text = terms(f"{revision.title}\n{revision.body}\n{revision.attachment_text or ''}")
         await self.session.flush()
+        if self.session.get_bind().dialect.name == "sqlite":
+            await self.session.execute(FTS_UPSERT, {"id": item.id, "search_text": item.search_text})
         return StoredItem(item.id, item.tracking, item.title, item.unit_id, number)
 
 
