@@ -85,10 +85,34 @@ def _trailing_quote(lines: list[str]) -> int | None:
 
 
 def strip_quoted(text: str) -> str:
-    """``text`` without the quoted history that mail clients append below it."""
+    """``text`` without the quoted history that mail clients append below it.
+
+    A forward with nothing written above it (a unit forwarding an item it wrote earlier) keeps
+    the forwarded text, without the header block the client put on top of it."""
     lines = text.splitlines(keepends=True)
     bare = text.splitlines()
     cuts = [cut for cut in (_first_marker(bare), _trailing_quote(bare)) if cut is not None]
     if not cuts:
         return text
-    return "".join(lines[: min(cuts)]).rstrip()
+    kept = "".join(lines[: min(cuts)]).rstrip()
+    if kept or min(cuts) != _first_marker(bare):
+        return kept
+    return _forwarded(lines, bare, min(cuts))
+
+
+#: A header line of a forwarded block: 发件人/发送时间/收件人/抄送/主题 or their English forms.
+_FORWARD_FIELD = re.compile(
+    r"\s*(?:发件人|發件人|发送时间|發送時間|发送日期|日期|收件人|抄送|主题|主題|"
+    r"from|sent|date|to|cc|subject)\s*[:：]",
+    re.IGNORECASE,
+)
+
+
+def _forwarded(lines: list[str], bare: list[str], marker: int) -> str:
+    """The text of a forwarded message whose history marker is at ``marker``: after its header block."""
+    if _attribution(bare, marker) or _SIG_SEPARATOR.fullmatch(bare[marker]):
+        return ""  # a reply or a signature with nothing above it: there is no item
+    start = marker + 1 if not _HEADER_FROM.match(bare[marker]) else marker
+    while start < len(bare) and (_FORWARD_FIELD.match(bare[start]) or _RULE.fullmatch(bare[start])):
+        start += 1
+    return strip_quoted("".join(lines[start:]).strip())
