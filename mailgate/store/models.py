@@ -167,6 +167,8 @@ class Failure(Base):
     last_failed_at: Mapped[dt.datetime]
     quarantined_at: Mapped[dt.datetime | None]
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Replayed by ops and filed with a verdict: no longer quarantined.
+    released_at: Mapped[dt.datetime | None]
 
 
 class CheckpointRow(Base):

@@ -64,7 +64,7 @@ class Failures:
         """Every message of ``mailbox`` that has failed, by source key (usually none)."""
         async with self.store.transaction() as repo:
             rows = await repo.session.scalars(select(Failure).where(Failure.mailbox == mailbox))
-            return {r.source_key: FailureState(r.attempts, r.quarantined_at is not None) for r in rows}
+            return {r.source_key: FailureState(r.attempts, _quarantined(r)) for r in rows}
 
     async def record(
         self,
@@ -103,9 +103,16 @@ class Failures:
     async def quarantined_count(self) -> int:
         async with self.store.transaction() as repo:
             count = await repo.session.scalar(
-                select(func.count()).select_from(Failure).where(Failure.quarantined_at.is_not(None))
+                select(func.count())
+                .select_from(Failure)
+                .where(Failure.quarantined_at.is_not(None), Failure.released_at.is_(None))
             )
             return int(count or 0)
+
+
+def _quarantined(failure: Failure) -> bool:
+    """Quarantined and not released by a replay."""
+    return failure.quarantined_at is not None and failure.released_at is None
 
 
 async def _failure(session: Any, mailbox: str, key: str) -> Failure | None:
