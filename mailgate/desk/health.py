@@ -142,7 +142,9 @@ async def _outbox_counts(session: Any) -> dict[str, int]:
 
 async def _quarantined(session: Any) -> int:
     count = await session.scalar(
-        select(func.count()).select_from(Failure).where(Failure.quarantined_at.is_not(None))
+        select(func.count())
+        .select_from(Failure)
+        .where(Failure.quarantined_at.is_not(None), Failure.released_at.is_(None))
     )
     return int(count or 0)
 
