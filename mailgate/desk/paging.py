@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+#: Ids in cursors fit the databases' integer columns.
+_INT_MIN = -(2**31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +23,36 @@ class Page(Generic[T]):
     next_cursor: str | None
     #: How many rows match the filter in all, when it was cheap to count (else None).
     total: int | None = None
+
+
+def encode_cursor(kind: str, key: Sequence[bool | int | str | dt.datetime]) -> str:
+    """An opaque cursor for the row after which the next page starts: ``key`` is that row's sort key."""
+    values = [{"t": v.isoformat()} if isinstance(v, dt.datetime) else v for v in key]
+    data = json.dumps([kind, *values], ensure_ascii=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str, shape: Sequence[type]) -> tuple[Any, ...]:
+    """The sort key in ``cursor`` (made by ``encode_cursor(kind, ...)``), checked against ``shape``,
+    the type of each element; ValueError for anything else."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("not a cursor") from exc
+    if not isinstance(data, list) or len(data) != len(shape) + 1 or data[0] != kind:
+        raise ValueError("not a cursor of this list")
+    return tuple(_value(value, expected) for value, expected in zip(data[1:], shape, strict=True))
+
+
+def _value(value: object, expected: type) -> Any:
+    if expected is dt.datetime:
+        if not isinstance(value, dict) or not isinstance(value.get("t"), str):
+            raise ValueError("bad time in cursor")
+        moment = dt.datetime.fromisoformat(value["t"])
+        if moment.tzinfo is None:
+            raise ValueError("bad time in cursor")
+        return moment
+    # bool is an int in Python: insist on the exact type.
+    if type(value) is not expected or (isinstance(value, int) and not _INT_MIN <= value < -_INT_MIN):
+        raise ValueError("bad value in cursor")
+    return value

@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 import unicodedata
 
-from sqlalchemy import ColumnElement, func, literal_column, select, table, text
-from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy import ColumnElement, SQLColumnExpression, column, func, literal_column, text
 
 from mailgate.mail.folding import to_simplified
 
@@ -93,18 +92,14 @@ def fts_query(words: list[str]) -> str:
 
 
 def matches(
-    dialect: str, search_text: KeyedColumnElement[str], item_id: KeyedColumnElement[int], words: list[str]
+    dialect: str, search_text: SQLColumnExpression[str], item_id: SQLColumnExpression[int], words: list[str]
 ) -> ColumnElement[bool]:
     """A WHERE condition: the item whose ``search_text`` column (and ``item_id``) has every term."""
     if dialect == "postgresql":
         vector = func.to_tsvector(literal_column("'simple'"), search_text)
         return vector.op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery(words)))
-    hits = (
-        select(literal_column("rowid"))
-        .select_from(table(FTS_TABLE))
-        .where(text("items_fts MATCH :fts_query").bindparams(fts_query=fts_query(words)))
-    )
-    return item_id.in_(hits)
+    hits = text("SELECT rowid FROM items_fts WHERE items_fts MATCH :fts_query")
+    return item_id.in_(hits.bindparams(fts_query=fts_query(words)).columns(column("rowid")))
 
 
 #: Keeps the SQLite FTS5 table in step with ``items.search_text`` (one row per item, by rowid).
