@@ -1,0 +1,52 @@
+"""Health: the status page for ops, /healthz for load balancers, /metrics for Prometheus."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mailgate.desk.health import metrics_text, status
+from mailgate.desk.users import UserView
+from mailgate.web._base import desk, render, view
+from mailgate.web._queue import INBOX_LABELS
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+async def status_page(request: Request, user: UserView) -> Response:
+    state = desk(request)
+    health = await status(state.store, state.settings)
+    context = {"health": health, "inbox_labels": INBOX_LABELS, "stale": state.settings.web.stale_seconds}
+    return render(request, "status.html", context, user=user)
+
+
+async def healthz(request: Request) -> Response:
+    state = desk(request)
+    health = await status(state.store, state.settings)
+    return JSONResponse(health.to_json(), status_code=200 if health.healthy else 503)
+
+
+async def metrics(request: Request) -> Response:
+    state = desk(request)
+    token = state.settings.web.metrics_token
+    if token is not None:
+        expected = f"Bearer {token.get_secret_value()}".encode()
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return Response(
+                "metrics need a bearer token\n",
+                status_code=401,
+                media_type="text/plain; charset=utf-8",
+                headers={"www-authenticate": 'Bearer realm="mailgate metrics"'},
+            )
+    return Response(await metrics_text(state.store, state.settings), media_type=PROMETHEUS_TEXT)
+
+
+ROUTES = [
+    Route("/status", view("status", status_page), methods=["GET"]),
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+]
