@@ -24,6 +24,7 @@ from mailgate.cli._app import (
     parse_time,
     run_store_command,
 )
+from mailgate.cli._web import session_key_or_exit
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.log import configure as configure_logging
 from mailgate.registry import Registry, dump_registry, load_registry
@@ -100,10 +101,14 @@ def run(
     once: Annotated[
         bool, typer.Option("--once", help="Process what is waiting, send replies, exit.")
     ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the desk beside the daemon ([web] host and port).")
+    ] = False,
 ) -> None:
     """Watch both inboxes, file every verdict and answer every sender (until SIGTERM)."""
     settings, _ = load_or_exit(config, None)
     configure_logging(settings.log_level)
+    key = session_key_or_exit(settings, settings.web.host) if serve else None
     migrate_or_exit(settings)
 
     async def main() -> None:
@@ -112,7 +117,14 @@ def run(
         store = Store(settings.store.url)
         try:
             daemon = await build_daemon(settings, store)
-            await daemon.run(once=once)
+            if serve:
+                from mailgate.web import create_app
+                from mailgate.web.server import serve_beside
+
+                desk = create_app(settings, store, secret_key=key)
+                await serve_beside(daemon, desk, settings.web.host, settings.web.port, once=once)
+            else:
+                await daemon.run(once=once)
         finally:
             await store.close()
 
