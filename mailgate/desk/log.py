@@ -182,7 +182,7 @@ async def log_stats(store: Store, since: dt.date | None = None, until: dt.date |
         quarantined = await session.scalar(
             select(func.count())
             .select_from(Failure)
-            .where(Failure.quarantined_at.is_not(None), *_period(Failure.quarantined_at, start, end))
+            .where(*_QUARANTINED, *_period(Failure.quarantined_at, start, end))
         )
     if quarantined:
         by_verdict["quarantined"] = int(quarantined)
@@ -222,6 +222,8 @@ _MESSAGE = select(
     Message.verdict,
     Message.findings,
 )
+#: Failures still in quarantine (a replayed one is released: its verdict is a message row now).
+_QUARANTINED = (Failure.quarantined_at.is_not(None), Failure.released_at.is_(None))
 _FAILURE = select(
     Failure.id,
     func.coalesce(Failure.quarantined_at, Failure.last_failed_at).label("at"),
@@ -253,7 +255,7 @@ def _message_query(dialect: str, where: LogFilter) -> _Query | None:
 def _failure_query(where: LogFilter) -> _Query | None:
     if where.verdict not in (None, "quarantined") or where.rule is not None or where.unit is not None:
         return None
-    query = _FAILURE.where(Failure.quarantined_at.is_not(None))
+    query = _FAILURE.where(*_QUARANTINED)
     if where.sender:
         query = query.where(func.lower(Failure.from_address).contains(where.sender.lower(), autoescape=True))
     if where.inbox is not None:

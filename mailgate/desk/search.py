@@ -35,7 +35,7 @@ _HAN_RANGES = (
 
 def _is_han(ch: str) -> bool:
     code = ord(ch)
-    return ch == "〇" or any(low <= code <= high for low, high in _HAN_RANGES)
+    return ch == "〇" or (ch.isalnum() and any(low <= code <= high for low, high in _HAN_RANGES))
 
 
 def _tokens(text: str) -> list[str]:
