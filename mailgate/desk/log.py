@@ -195,12 +195,13 @@ async def log_stats(store: Store, since: dt.date | None = None, until: dt.date |
 
 def sanitise_html(html: str) -> str:
     """HTML safe to show inside the desk: no scripts, styles, event handlers, forms or frames, and no
-    remote content (images are dropped; links keep only http(s) and mailto addresses)."""
+    remote content (images are dropped; links keep only absolute http(s) and mailto addresses)."""
     return nh3.clean(
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
+        url_relative="deny",
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

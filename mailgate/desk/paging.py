@@ -48,7 +48,10 @@ def _value(value: object, expected: type) -> Any:
     if expected is dt.datetime:
         if not isinstance(value, dict) or not isinstance(value.get("t"), str):
             raise ValueError("bad time in cursor")
-        moment = dt.datetime.fromisoformat(value["t"])
+        try:
+            moment = dt.datetime.fromisoformat(value["t"])
+        except ValueError as exc:
+            raise ValueError("bad time in cursor") from exc
         if moment.tzinfo is None:
             raise ValueError("bad time in cursor")
         return moment
