@@ -1,1 +1,605 @@
 """Desk commands for the terminal: the queue, the rejection log, replay."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import getpass
+import zoneinfo
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from mailgate.cli._app import ConfigOption, app, load_or_exit, migrate_or_exit, run_store_command
+from mailgate.config import Settings
+from mailgate.desk.log import (
+    KINDS,
+    LogFilter,
+    LogRow,
+    LogStats,
+    MessageView,
+    list_log,
+    log_stats,
+    message_view,
+)
+from mailgate.desk.paging import Page
+from mailgate.desk.queue import (
+    STATUS_LABELS,
+    STATUSES,
+    ItemDetail,
+    QueueFilter,
+    QueueRow,
+    item_detail,
+    list_queue,
+)
+from mailgate.desk.replay import ReplayPreview, ReplayRef, apply, preview, refs_for
+from mailgate.store import Store
+
+T = TypeVar("T")
+
+_VERDICT_ZH = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复", "quarantined": "隔离"}
+_INBOX_ZH = {"daily": "日常", "commissioned": "约稿"}
+_REPLY_ZH = {"receipt": "回执", "rejection": "退稿通知"}
+_SERIES = ("district", "dept-a", "dept-b", "direct")
+#: The columns of `mailgate queue export`, in order.
+EXPORT_COLUMNS = (
+    "编号",
+    "标题",
+    "单位",
+    "单位全称",
+    "系列",
+    "信箱",
+    "紧急",
+    "状态",
+    "稿数",
+    "正文字数",
+    "附件",
+    "约稿",
+    "逾期",
+    "报送时间",
+    "更新时间",
+)
+
+SinceOption = Annotated[str | None, typer.Option("--since", help="From this day (YYYY-MM-DD), inclusive.")]
+UntilOption = Annotated[str | None, typer.Option("--until", help="To this day (YYYY-MM-DD), inclusive.")]
+UnitOption = Annotated[str | None, typer.Option("--unit", help="Unit id, e.g. 天河区.")]
+InboxOption = Annotated[str | None, typer.Option("--inbox", help="daily or commissioned.")]
+RuleOption = Annotated[str | None, typer.Option("--rule", help="Rule id, e.g. unregistered-sender.")]
+SenderOption = Annotated[str | None, typer.Option("--sender", help="Part of the sender's address.")]
+VerdictOption = Annotated[str | None, typer.Option("--verdict", help="rejected, ignored or quarantined.")]
+SeriesOption = Annotated[str | None, typer.Option("--series", help="district, dept-a, dept-b or direct.")]
+CommissionOption = Annotated[str | None, typer.Option("--commission", help="Commission code.")]
+StatusOption = Annotated[str | None, typer.Option("--status", help="new, review, used or unused.")]
+SearchOption = Annotated[str | None, typer.Option("--search", help="Words in the title, 正文 or attachment.")]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, max=1000, help="Rows per page.")]
+CursorOption = Annotated[str | None, typer.Option("--cursor", help="Continue after a page (its cursor).")]
+
+queue_app = typer.Typer(help="The editors' intake queue.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
+rejections_app = typer.Typer(help="The ops rejection log.", no_args_is_help=True)
+app.add_typer(rejections_app, name="rejections")
+
+
+# -- queue ---------------------------------------------------------------------------------
+
+
+@queue_app.command("list")
+def queue_list(
+    config: ConfigOption = None,
+    unit: UnitOption = None,
+    series: SeriesOption = None,
+    inbox: InboxOption = None,
+    commission: CommissionOption = None,
+    status: StatusOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    search: SearchOption = None,
+    limit: LimitOption = 50,
+    cursor: CursorOption = None,
+) -> None:
+    """List valid items, urgent first then newest."""
+    where = _queue_filter(unit, series, inbox, commission, status, since, until, search)
+    settings = _settings(config)
+    page = _with_store(settings, lambda store: list_queue(store, where, cursor=cursor, limit=limit))
+    zone = _zone(settings)
+    table = Table("编号", "", "状态", "单位", "标题", "信箱", "稿数", "字数", "更新时间", header_style="bold")
+    for row in page.rows:
+        table.add_row(
+            row.tracking,
+            Text("急", style="bold red") if row.urgent else "",
+            STATUS_LABELS.get(row.status, row.status),
+            Text(row.unit_id),
+            Text(row.title),
+            _INBOX_ZH.get(row.inbox, row.inbox) + (f" {row.commission_code}" if row.commission_code else ""),
+            str(row.revisions),
+            str(row.body_zi),
+            _when(row.updated_at, zone),
+        )
+    console = _console()
+    console.print(table)
+    _page_footer(console, page)
+
+
+@queue_app.command("show")
+def queue_show(
+    item: Annotated[str, typer.Argument(help="Tracking number (20261127-000042) or item id.")],
+    config: ConfigOption = None,
+) -> None:
+    """Show an item: every revision with its text, 落款 and warnings, and its status history."""
+    settings = _settings(config)
+    detail = _with_store(settings, lambda store: _detail(store, item.strip()))
+    if detail is None:
+        typer.echo(f"mailgate: no item {item}", err=True)
+        raise typer.Exit(1)
+    _print_detail(_console(), detail, _zone(settings))
+
+
+@queue_app.command("export")
+def queue_export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The CSV file to write.")],
+    config: ConfigOption = None,
+    unit: UnitOption = None,
+    series: SeriesOption = None,
+    inbox: InboxOption = None,
+    commission: CommissionOption = None,
+    status: StatusOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    search: SearchOption = None,
+    page_size: Annotated[int, typer.Option("--page-size", min=1, help="Items read per query.")] = 500,
+) -> None:
+    """Write every item the filters select to a CSV file (UTF-8 with BOM, for Excel)."""
+    where = _queue_filter(unit, series, inbox, commission, status, since, until, search)
+    settings = _settings(config)
+    zone = _zone(settings)
+
+    async def export(store: Store) -> int:
+        written = 0
+        with output.open("w", encoding="utf-8-sig", newline="") as file, _progress() as progress:
+            writer = csv.writer(file)
+            writer.writerow(EXPORT_COLUMNS)
+            task = progress.add_task("导出", total=None)
+            cursor: str | None = None
+            while True:
+                page = await list_queue(store, where, cursor=cursor, limit=page_size)
+                progress.update(task, total=page.total)
+                writer.writerows(_export_row(row, zone) for row in page.rows)
+                written += len(page.rows)
+                progress.advance(task, len(page.rows))
+                if page.next_cursor is None:
+                    return written
+                cursor = page.next_cursor
+
+    try:
+        written = _with_store(settings, export)
+    except OSError as exc:
+        typer.echo(f"mailgate: cannot write {output}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{written} items written to {output}")
+
+
+# -- rejections ------------------------------------------------------------------------------
+
+
+@rejections_app.command("list")
+def rejections_list(
+    config: ConfigOption = None,
+    rule: RuleOption = None,
+    unit: UnitOption = None,
+    sender: SenderOption = None,
+    verdict: VerdictOption = None,
+    inbox: InboxOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: LimitOption = 50,
+    cursor: CursorOption = None,
+) -> None:
+    """List rejected, ignored and quarantined messages, newest first."""
+    where = _log_filter(rule, unit, sender, verdict, inbox, since, until)
+    settings = _settings(config)
+    page = _with_store(settings, lambda store: list_log(store, where, cursor=cursor, limit=limit))
+    zone = _zone(settings)
+    table = Table("编号", "时间", "结果", "发件人", "单位", "主题", "规则", header_style="bold")
+    for row in page.rows:
+        table.add_row(
+            f"{row.kind}:{row.id}",
+            _when(row.received_at, zone),
+            _VERDICT_ZH.get(row.verdict, row.verdict),
+            Text(row.from_address or ""),
+            Text(row.unit_id or ""),
+            Text(row.subject),
+            Text(", ".join(row.rules)),
+        )
+    console = _console()
+    console.print(table)
+    _page_footer(console, page)
+
+
+@rejections_app.command("show")
+def rejections_show(
+    ref: Annotated[str, typer.Argument(help="message:ID or failure:ID, as `rejections list` shows.")],
+    config: ConfigOption = None,
+) -> None:
+    """Show a logged message: its headers, text and findings (never its HTML)."""
+    parsed = _ref(ref)
+    settings = _settings(config)
+    view = _with_store(settings, lambda store: message_view(store, parsed.kind, parsed.id))
+    if view is None:
+        typer.echo(f"mailgate: no {parsed}", err=True)
+        raise typer.Exit(1)
+    _print_view(_console(), view, _zone(settings))
+
+
+@rejections_app.command("stats")
+def rejections_stats(
+    config: ConfigOption = None, since: SinceOption = None, until: UntilOption = None
+) -> None:
+    """Count logged messages per verdict, per rule and per unit over a period."""
+    start, end = _day(since, "--since"), _day(until, "--until")
+    settings = _settings(config)
+    stats = _with_store(settings, lambda store: log_stats(store, start, end))
+    _print_stats(_console(), stats)
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+
+@app.command("replay")
+def replay(
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="message:ID or failure:ID; or select with the filters.")
+    ] = None,
+    config: ConfigOption = None,
+    rule: RuleOption = None,
+    unit: UnitOption = None,
+    sender: SenderOption = None,
+    verdict: VerdictOption = None,
+    inbox: InboxOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many messages.")] = 500,
+    do_apply: Annotated[bool, typer.Option("--apply", help="Apply the changes (after the preview).")] = False,
+    send_replies: Annotated[
+        bool, typer.Option("--send-replies", help="With --apply, queue the receipts and notices it shows.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    user: Annotated[str | None, typer.Option("--user", help="Who applies (default: your login).")] = None,
+) -> None:
+    """Run logged messages again through the current rules and registry: preview, then --apply."""
+    chosen = [_ref(r) for r in refs or []]
+    where = _log_filter(rule, unit, sender, verdict, inbox, since, until)
+    if not chosen and where == LogFilter():
+        raise typer.BadParameter("name messages (message:ID, failure:ID) or select them with filters")
+    settings = _settings(config)
+    console = _console()
+
+    async def previewed(store: Store) -> list[ReplayPreview]:
+        selected = chosen or await refs_for(store, where, limit)
+        with _progress() as progress:
+            task = progress.add_task("预览", total=len(selected))
+            return await preview(store, settings, selected, progress=lambda _: progress.advance(task))
+
+    planned = _with_store(settings, previewed)
+    console.print(_replay_table(planned, settings))
+    ready = [p for p in planned if p.applicable]
+    replies = [p.reply for p in ready if p.reply]
+    console.print(
+        f"共 {len(planned)} 封，{len(ready)} 封可应用；若发送回复："
+        f"回执 {replies.count('receipt')} 封，退稿通知 {replies.count('rejection')} 封"
+    )
+    if not do_apply:
+        if ready:
+            console.print("加 --apply 应用（加 --send-replies 同时发送回复）")
+        return
+    if not ready:
+        console.print("没有需要应用的变化")
+        return
+    question = f"应用 {len(ready)} 封的新结果" + ("并发送回复" if send_replies else "（不发送回复）") + "？"
+    if not yes and not typer.confirm(question):
+        raise typer.Exit(1)
+    username = user or _login()
+
+    async def applied(store: Store) -> list[ReplayPreview]:
+        with _progress() as progress:
+            task = progress.add_task("应用", total=len(ready))
+            return await apply(
+                store,
+                settings,
+                [p.ref for p in ready],
+                username,
+                send_replies=send_replies,
+                progress=lambda _: progress.advance(task),
+            )
+
+    done = _with_store(settings, applied)
+    console.print(_replay_table(done, settings, applied=True))
+    console.print(f"已应用 {sum(1 for p in done if p.applied)} 封")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _settings(config: Path | None) -> Settings:
+    settings, _ = load_or_exit(config, None)
+    migrate_or_exit(settings)
+    return settings
+
+
+def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Run ``work`` on the configured store; bad cursors and unknown messages end the command."""
+
+    async def main() -> T:
+        store = Store(settings.store.url)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return run_store_command(main())
+    except LookupError as exc:
+        typer.echo(f"mailgate: {exc.args[0] if exc.args else exc}", err=True)
+        raise typer.Exit(1) from exc
+    except ValueError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+async def _detail(store: Store, item: str) -> ItemDetail | None:
+    if item.isdigit():
+        return await item_detail(store, int(item))
+    async with store.transaction() as repo:
+        stored = await repo.item_by_tracking(item)
+    return None if stored is None else await item_detail(store, stored.id)
+
+
+def _queue_filter(
+    unit: str | None,
+    series: str | None,
+    inbox: str | None,
+    commission: str | None,
+    status: str | None,
+    since: str | None,
+    until: str | None,
+    search: str | None,
+) -> QueueFilter:
+    _choice(series, _SERIES, "--series")
+    _choice(inbox, tuple(_INBOX_ZH), "--inbox")
+    _choice(status, STATUSES, "--status")
+    return QueueFilter(
+        unit=unit,
+        series=series,
+        inbox=inbox,
+        commission=commission,
+        status=status,
+        since=_day(since, "--since"),
+        until=_day(until, "--until"),
+        text=search.strip() if search and search.strip() else None,
+    )
+
+
+def _log_filter(
+    rule: str | None,
+    unit: str | None,
+    sender: str | None,
+    verdict: str | None,
+    inbox: str | None,
+    since: str | None,
+    until: str | None,
+) -> LogFilter:
+    _choice(verdict, KINDS, "--verdict")
+    _choice(inbox, tuple(_INBOX_ZH), "--inbox")
+    return LogFilter(
+        rule=rule,
+        unit=unit,
+        sender=sender,
+        verdict=verdict,
+        inbox=inbox,
+        since=_day(since, "--since"),
+        until=_day(until, "--until"),
+    )
+
+
+def _choice(value: str | None, allowed: Iterable[str], hint: str) -> None:
+    allowed = tuple(allowed)
+    if value is not None and value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=hint)
+
+
+def _day(value: str | None, hint: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value!r}", param_hint=hint) from exc
+
+
+def _ref(text: str) -> ReplayRef:
+    try:
+        return ReplayRef.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _zone(settings: Settings) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(settings.rules.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _when(at: dt.datetime, zone: dt.tzinfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _progress() -> Progress:
+    """A progress bar on stderr, gone when the work is done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _page_footer(console: Console, page: Page[QueueRow] | Page[LogRow]) -> None:
+    total = f"共 {page.total} 条，" if page.total is not None else ""
+    shown = f"{total}本页 {len(page.rows)} 条"
+    console.print(shown + (f"；下一页：--cursor {page.next_cursor}" if page.next_cursor else ""))
+
+
+def _export_row(row: QueueRow, zone: dt.tzinfo) -> list[str]:
+    return [
+        row.tracking,
+        row.title,
+        row.unit_id,
+        row.unit_name or "",
+        row.series or "",
+        _INBOX_ZH.get(row.inbox, row.inbox),
+        "是" if row.urgent else "",
+        STATUS_LABELS.get(row.status, row.status),
+        str(row.revisions),
+        str(row.body_zi),
+        "有" if row.has_attachment else "",
+        row.commission_code or "",
+        "是" if row.late else "",
+        _when(row.created_at, zone),
+        _when(row.updated_at, zone),
+    ]
+
+
+def _print_detail(console: Console, detail: ItemDetail, zone: dt.tzinfo) -> None:
+    row = detail.row
+    console.print(
+        Text.assemble(("编号 ", "bold"), row.tracking, ("  紧急", "bold red") if row.urgent else "")
+    )
+    console.print(Text.assemble(("标题 ", "bold"), row.title))
+    facts = [
+        f"{row.unit_id}（{row.unit_name}）" if row.unit_name else row.unit_id,
+        _INBOX_ZH.get(row.inbox, row.inbox),
+        STATUS_LABELS.get(row.status, row.status),
+        f"共 {row.revisions} 稿",
+    ]
+    if row.commission_code:
+        facts.append(f"约稿 {row.commission_code}" + ("（逾期）" if row.late else ""))
+    console.print(Text.assemble(("单位 ", "bold"), " · ".join(facts)))
+    for revision in detail.revisions:
+        console.rule(f"第 {revision.number} 稿 · {_when(revision.created_at, zone)}")
+        console.print(Text(revision.title, style="bold"))
+        console.print(Text(revision.body))
+        signed = [
+            revision.author_unit,
+            revision.officer,
+            revision.phone,
+            revision.signed_on.isoformat() if revision.signed_on else None,
+        ]
+        console.print(Text("落款：" + " · ".join(s for s in signed if s), style="dim"))
+        if revision.source:
+            console.print(Text(f"来源：{revision.source}", style="dim"))
+        counting = "Word 字数统计" if revision.counting == "word" else "非空白字符"
+        console.print(Text(f"正文 {revision.body_zi} 字（{counting}）", style="dim"))
+        if revision.attachment_name:
+            console.print(
+                Text(f"附件 {revision.attachment_name}（{revision.attachment_zi or 0} 字）", style="dim")
+            )
+            if revision.attachment_text:
+                console.print(Text(revision.attachment_text))
+        for rule, message in revision.warnings:
+            console.print(Text.assemble(("! ", "yellow"), f"[{rule}] ", message))
+    if detail.events:
+        console.rule("状态记录")
+        for event in detail.events:
+            before, after = (STATUS_LABELS.get(s, s) for s in (event.previous, event.status))
+            change = f"{before} → {after}"
+            note = f"：{event.note}" if event.note else ""
+            console.print(Text(f"{_when(event.at, zone)} {event.username} {change}{note}"))
+
+
+def _print_view(console: Console, view: MessageView, zone: dt.tzinfo) -> None:
+    row = view.row
+    verdict = _VERDICT_ZH.get(row.verdict, row.verdict)
+    console.print(
+        Text.assemble((f"{row.kind}:{row.id}", "bold"), f"  {verdict}  {_when(row.received_at, zone)}")
+    )
+    if view.error:
+        console.print(Text(f"处理错误：{view.error}", style="red"))
+    if not view.has_raw:
+        console.print("（未保存原始邮件）")
+    headers = Table("信头", "内容", show_header=False, box=None)
+    for name, value in view.headers:
+        headers.add_row(Text(name, style="bold"), Text(value))
+    console.print(headers)
+    console.rule("正文")
+    console.print(Text(view.text))
+    if view.html is not None:
+        console.print(Text("（另有 HTML 部分，终端中不显示；可在网页中查看净化后的内容）", style="dim"))
+    for filename, content_type, size in view.attachments:
+        console.print(Text(f"附件 {filename or '（无文件名）'} {content_type} {size} 字节", style="dim"))
+    if view.findings:
+        console.rule("检查结果")
+        for finding in view.findings:
+            console.print(
+                Text(f"[{finding.get('rule')}] {finding.get('severity')}：{finding.get('message', '')}")
+            )
+    if view.replies:
+        console.rule("回复")
+        for reply in view.replies:
+            kind = str(reply.get("kind"))
+            reason = f"（{reply['reason']}）" if reply.get("reason") else ""
+            console.print(
+                Text(f"{_REPLY_ZH.get(kind, kind)} → {reply.get('recipient')}：{reply.get('status')}{reason}")
+            )
+
+
+def _print_stats(console: Console, stats: LogStats) -> None:
+    for title, counts, labels in (
+        ("结果", stats.by_verdict, _VERDICT_ZH),
+        ("规则", stats.by_rule, {}),
+        ("单位", stats.by_unit, {"": "（未登记）"}),
+    ):
+        table = Table(title, "封数", header_style="bold")
+        for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            table.add_row(Text(labels.get(key, key)), str(count))
+        console.print(table)
+
+
+def _replay_table(rows: list[ReplayPreview], settings: Settings, *, applied: bool = False) -> Table:
+    zone = _zone(settings)
+    table = Table("编号", "时间", "发件人", "主题", "原结果", "新结果", "原规则", "新规则", "回复", "说明")
+    table.header_style = "bold"
+    for row in rows:
+        new = _VERDICT_ZH.get(row.new_verdict, row.new_verdict)
+        note = row.note + (f" 编号 {row.tracking}" if applied and row.tracking else "")
+        table.add_row(
+            str(row.ref),
+            _when(row.received_at, zone),
+            Text(row.from_address or ""),
+            Text(row.subject),
+            _VERDICT_ZH.get(row.old_verdict, row.old_verdict),
+            Text(new, style="bold green" if row.changed else ""),
+            Text(", ".join(row.old_rules)),
+            Text(", ".join(row.new_rules)),
+            _REPLY_ZH.get(row.reply, "") if row.reply else "",
+            Text(note),
+        )
+    return table

@@ -73,6 +73,8 @@ class ReplayPreview:
     #: What applying sends (with replies switched on): "receipt", "rejection" or None.
     reply: str | None
     note: str = ""
+    #: Whether applying would change something (only a rejected, ignored or quarantined message).
+    applicable: bool = False
     #: Whether this replay was applied (only in what ``apply`` returns).
     applied: bool = False
     #: The item filed when the replay accepted the message.
@@ -267,7 +269,8 @@ async def _plan_message(
         return dataclasses.replace(planned, note=NOTE_ACCEPTED), None
     if not changed:
         return dataclasses.replace(planned, note=NOTE_UNCHANGED), None
-    return dataclasses.replace(planned, reply=_reply_for(evaluation.verdict), note=""), evaluation
+    planned = dataclasses.replace(planned, reply=_reply_for(evaluation.verdict), note="", applicable=True)
+    return planned, evaluation
 
 
 async def _plan_failure(
@@ -314,9 +317,13 @@ async def _plan_failure(
         changed=True,
         reply=_reply_for(evaluation.verdict),
         note="",
+        applicable=True,
     )
     if failure.released_at is not None:
-        return dataclasses.replace(planned, changed=False, reply=None, note=NOTE_RELEASED), None
+        released = dataclasses.replace(
+            planned, changed=False, reply=None, note=NOTE_RELEASED, applicable=False
+        )
+        return released, None
     return planned, evaluation
 
 
@@ -375,7 +382,7 @@ async def _apply_failure(
         raise
     except Exception as exc:  # still poison: it stays quarantined
         note = f"仍无法处理：{type(exc).__name__}: {exc}"
-        return dataclasses.replace(planned, changed=False, reply=None, note=note)
+        return dataclasses.replace(planned, changed=False, reply=None, note=note, applicable=False)
     if isinstance(result, AlreadyProcessed):
         message_pk, tracking = result.past.message_pk, None
     else:
@@ -384,7 +391,9 @@ async def _apply_failure(
         failure = await repo.session.get(Failure, ref.id)
         message = await repo.session.get(Message, message_pk)
         if failure is None or message is None or failure.released_at is not None:
-            return dataclasses.replace(planned, changed=False, reply=None, note=NOTE_RELEASED)
+            return dataclasses.replace(
+                planned, changed=False, reply=None, note=NOTE_RELEASED, applicable=False
+            )
         now = dt.datetime.now(dt.UTC)
         failure.released_at = now
         outbox = await _answer(repo.session, message_pk) if send_replies else None
@@ -429,7 +438,9 @@ def _applied(
         reply, note = None, f"已应用；{NOTE_NO_REPLY}"
     else:
         reply, note = None, "已应用"
-    return dataclasses.replace(planned, reply=reply, note=note, applied=True, tracking=tracking)
+    return dataclasses.replace(
+        planned, reply=reply, note=note, applicable=False, applied=True, tracking=tracking
+    )
 
 
 def _reply_for(verdict: Verdict) -> str | None:

@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 from mailgate.app import build_daemon
 from mailgate.config import Settings
 from mailgate.daemon import Daemon
-from mailgate.desk.replay import NOTE_ACCEPTED, NOTE_UNCHANGED, REF_KINDS, ReplayRef, apply, preview
+from mailgate.desk.log import LogFilter
+from mailgate.desk.replay import (
+    NOTE_ACCEPTED,
+    NOTE_UNCHANGED,
+    REF_KINDS,
+    ReplayRef,
+    apply,
+    preview,
+    refs_for,
+)
 from mailgate.registry import load_registry
 from mailgate.store import Store
 from mailgate.store.models import Failure, Item, Message, Outbox, Replay
@@ -114,6 +123,7 @@ async def test_a_registered_officer_turns_a_rejection_into_a_receipt_once(desk: 
     )
     assert "unregistered-sender" in seen.old_rules
     assert "unregistered-sender" not in seen.new_rules
+    assert seen.applicable
     assert not seen.applied
     assert await desk.count(Item) == 0  # a preview changes nothing
     assert await desk.count(Replay) == 0
@@ -159,6 +169,7 @@ async def test_an_accepted_message_is_previewed_but_never_applied(desk: Desk) ->
     await desk.registry(WITHOUT_OFFICER)
     [seen] = await preview(desk.store, desk.settings, [ref])
     assert (seen.new_verdict, seen.changed, seen.reply, seen.note) == ("rejected", True, None, NOTE_ACCEPTED)
+    assert not seen.applicable
     [done] = await apply(desk.store, desk.settings, [ref], "ops1", send_replies=True)
     assert not done.applied
     assert (await desk.message("1.test@th.gz.gov.cn")).verdict == "accepted"
@@ -199,6 +210,10 @@ async def test_changed_findings_of_a_rejection_get_a_fresh_notice_only_when_aske
     first = await desk.message("1.test@th.gz.gov.cn")
     second = await desk.message("2.test@th.gz.gov.cn")
     refs = [ReplayRef("message", first.id), ReplayRef("message", second.id)]
+    # Selected as the rejection log selects them: newest first (same arrival: highest id first).
+    assert await refs_for(desk.store, LogFilter(rule="body-length"), 10) == refs[::-1]
+    assert await refs_for(desk.store, LogFilter(rule="body-length"), 1) == refs[1:]
+    assert await refs_for(desk.store, LogFilter(rule="clock-skew"), 10) == []
     seen = await preview(desk.store, desk.settings, refs)
     for planned in seen:
         assert (planned.old_verdict, planned.new_verdict, planned.changed) == ("rejected", "rejected", True)

@@ -1,0 +1,194 @@
+"""The desk's commands as ops and editors run them, on a store filled by `mailgate run --once`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from messages import REGISTRY, submission
+
+#: The registry before 天河区's officer was registered: their item is rejected as unregistered-sender.
+WITHOUT_OFFICER = REGISTRY.replace('email = "xxy@th.gz.gov.cn"', 'email = "old@th.gz.gov.cn"')
+YUEXIU = {"identifier": "越秀区", "sender": "xxk@yuexiu.gov.cn", "name": "越秀区政府办 李四"}
+
+
+def mailgate(cwd: Path, *args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILGATE_")}
+    env["COLUMNS"] = "250"  # wide enough that no table cell is cut
+    return subprocess.run(
+        [sys.executable, "-m", "mailgate", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def mailgate_all(cwd: Path, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess[str]]:
+    """Run read-only commands side by side (each start-up takes a while)."""
+    with ThreadPoolExecutor(len(commands)) as pool:
+        return list(pool.map(lambda args: mailgate(cwd, *args), commands))
+
+
+def _html_with_script() -> bytes:
+    message = EmailMessage()
+    message["From"] = "陌生人 <stranger@example.com>"
+    message["To"] = "inf@gzy.gov.cn"
+    message["Subject"] = "【天河区】一条网页格式的信息"
+    message["Date"] = "Thu, 26 Nov 2026 09:58:00 +0800"
+    message["Message-ID"] = "<html.test@example.com>"
+    message.set_content("纯文本部分", charset="utf-8")
+    message.add_alternative("<p>网页部分</p><script>alert('x')</script>", subtype="html", charset="utf-8")
+    return message.as_bytes()
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store after one run: two items of 越秀区, one rejected 天河区 item, one HTML rejection, one
+    auto-reply ignored."""
+    root = tmp_path_factory.mktemp("desk")
+    (root / "registry.toml").write_text(WITHOUT_OFFICER, encoding="utf-8")
+    (root / "full.toml").write_text(REGISTRY, encoding="utf-8")
+    assert mailgate(root, "registry", "import", "registry.toml").returncode == 0
+    inbox = root / "var" / "mail" / "daily" / "new"
+    inbox.mkdir(parents=True)
+    (inbox / "1.eml").write_bytes(submission(1))
+    (inbox / "2.eml").write_bytes(
+        submission(2, title="越秀区老城区改造取得新成效", markers="【紧急】", **YUEXIU)
+    )
+    (inbox / "3.eml").write_bytes(submission(3, title="越秀区举办迎春花市", **YUEXIU))
+    (inbox / "4.eml").write_bytes(submission(4, headers={"Auto-Submitted": "auto-replied"}))
+    (inbox / "5.eml").write_bytes(_html_with_script())
+    ran = mailgate(root, "run", "--once")
+    assert ran.returncode == 0, ran.stderr
+    return root
+
+
+@pytest.fixture
+def workdir(filled: Path, tmp_path: Path) -> Path:
+    """A copy of the filled store for one test to change."""
+    shutil.copytree(filled, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+def _ref(listing: str, subject: str) -> str:
+    line = next(line for line in listing.splitlines() if subject in line)
+    found = re.search(r"(message|failure):\d+", line)
+    assert found is not None, line
+    return found.group(0)
+
+
+def test_the_queue_lists_filters_and_shows_items(workdir: Path) -> None:
+    listed, searched, missing = mailgate_all(
+        workdir,
+        ("queue", "list", "--unit", "越秀区"),
+        ("queue", "list", "--search", "迎春花市", "--status", "new"),
+        ("queue", "show", "20991231-999999"),
+    )
+    assert listed.returncode == 0, listed.stderr
+    lines = [line for line in listed.stdout.splitlines() if "越秀区" in line and "-0000" in line]
+    assert len(lines) == 2
+    assert "老城区改造" in lines[0]  # urgent first
+    assert "急" in lines[0]
+    assert "共 2 条" in listed.stdout
+    assert "共 1 条" in searched.stdout
+    assert "迎春花市" in searched.stdout
+    assert missing.returncode == 1
+    assert "no item" in missing.stderr
+    tracking = re.search(r"\d{8}-\d{6}", lines[1])
+    assert tracking is not None
+    shown = mailgate(workdir, "queue", "show", tracking.group(0))
+    assert shown.returncode == 0, shown.stderr
+    assert "越秀区举办迎春花市" in shown.stdout
+    assert "新建5G基站1200个" in shown.stdout
+    assert "020-38622000" in shown.stdout  # the 落款
+
+
+def test_the_queue_exports_every_page_as_csv_with_a_bom(workdir: Path) -> None:
+    exported = mailgate(workdir, "queue", "export", "--output", "items.csv", "--page-size", "1")
+    assert exported.returncode == 0, exported.stderr
+    assert "2 items" in exported.stdout
+    data = (workdir / "items.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["编号", "标题", "单位"]
+    assert sorted(r[1] for r in rows[1:]) == ["越秀区举办迎春花市", "越秀区老城区改造取得新成效"]
+    assert {r[2] for r in rows[1:]} == {"越秀区"}
+
+
+def test_the_rejection_log_lists_shows_and_counts(workdir: Path) -> None:
+    listed, only, stats, malformed = mailgate_all(
+        workdir,
+        ("rejections", "list"),
+        ("rejections", "list", "--rule", "auto-reply"),
+        ("rejections", "stats", "--since", "2026-11-01"),
+        ("rejections", "show", "item:1"),
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "unregistered-sender" in listed.stdout
+    assert "auto-reply" in listed.stdout
+    assert "auto-reply" in only.stdout
+    assert "unregistered-sender" not in only.stdout
+    assert stats.returncode == 0, stats.stderr
+    assert re.search(r"unregistered-sender\s*│\s*2", stats.stdout)
+    assert re.search(r"auto-reply\s*│\s*1", stats.stdout)
+    assert malformed.returncode == 2
+    html = mailgate(workdir, "rejections", "show", _ref(listed.stdout, "网页格式"))
+    assert html.returncode == 0, html.stderr
+    assert "纯文本部分" in html.stdout
+    assert "<script" not in html.stdout
+    assert "<p>" not in html.stdout
+    assert "不是已登记备案的信息员邮箱" in html.stdout  # the finding, in Chinese
+    assert "stranger@example.com" in html.stdout
+
+
+def test_replay_previews_then_applies_once_after_a_registry_change(workdir: Path) -> None:
+    nothing, unknown, imported = mailgate_all(
+        workdir, ("replay",), ("replay", "message:999"), ("registry", "import", "full.toml")
+    )
+    assert nothing.returncode == 2  # neither references nor filters
+    assert unknown.returncode == 1
+    assert "no message 999" in unknown.stderr
+    assert imported.returncode == 0
+    previewed = mailgate(workdir, "replay", "--rule", "unregistered-sender")
+    assert previewed.returncode == 0, previewed.stderr
+    ref = _ref(previewed.stdout, "智慧城市")
+    assert re.search(r"退稿\s*│\s*受理", previewed.stdout)
+    assert "回执" in previewed.stdout
+    assert "共 2 封，1 封可应用" in previewed.stdout  # the stranger stays rejected
+
+    declined = mailgate(workdir, "replay", ref, "--apply", "--send-replies", stdin="n\n")
+    assert declined.returncode == 1
+    applied = mailgate(workdir, "replay", ref, "--apply", "--send-replies", "--yes", "--user", "ops1")
+    assert applied.returncode == 0, applied.stderr
+    assert re.search(r"退稿\s*│\s*受理", applied.stdout)  # declining changed nothing
+    assert "已应用 1 封" in applied.stdout
+    tracking = re.search(r"编号 (\d{8}-\d{6})", applied.stdout)
+    assert tracking is not None
+
+    before = set((workdir / "var" / "outbox").iterdir())
+    again, queue, ran = mailgate_all(
+        workdir, ("replay", ref, "--apply", "--yes"), ("queue", "list"), ("run", "--once")
+    )
+    assert again.returncode == 0
+    assert "没有需要应用的变化" in again.stdout
+    assert "已受理的邮件只能预览" in again.stdout
+    assert "共 3 条" in queue.stdout
+    assert tracking.group(1) in queue.stdout
+    assert ran.returncode == 0, ran.stderr
+    sent = [p.read_bytes() for p in set((workdir / "var" / "outbox").iterdir()) - before]
+    assert len(sent) == 1  # the receipt, once
+    assert tracking.group(1).encode() in sent[0]
