@@ -178,7 +178,7 @@ async def log_stats(store: Store, since: dt.date | None = None, until: dt.date |
             select(Message.unit_id, func.count()).where(*logged).group_by(Message.unit_id)
         )
         verdicts = select(Message.verdict, func.count()).where(*logged).group_by(Message.verdict)
-        by_verdict = dict((await session.execute(verdicts)).tuples().all())
+        by_verdict = {str(v): int(n) for v, n in await session.execute(verdicts)}
         quarantined = await session.scalar(
             select(func.count())
             .select_from(Failure)
@@ -187,9 +187,9 @@ async def log_stats(store: Store, since: dt.date | None = None, until: dt.date |
     if quarantined:
         by_verdict["quarantined"] = int(quarantined)
     return LogStats(
-        by_rule={str(r): int(n) for r, n in by_rule.tuples() if r is not None},
-        by_unit=_summed((u or "", int(n)) for u, n in by_unit.tuples()),
-        by_verdict={str(v): int(n) for v, n in by_verdict.items()},
+        by_rule={str(r): int(n) for r, n in by_rule if r is not None},
+        by_unit=_summed((u or "", int(n)) for u, n in by_unit),
+        by_verdict=by_verdict,
     )
 
 
