@@ -112,11 +112,7 @@ async def preview(
     pipeline = await _pipeline(store, settings, send_replies=False)
     results: list[ReplayPreview] = []
     for ref in refs:
-        async with store.transaction() as repo:
-            if ref.kind == "message":
-                planned, _ = await _plan_message(pipeline, repo.session, ref)
-            else:
-                planned, _ = await _plan_failure(pipeline, repo.session, ref)
+        planned = await _preview_one(pipeline, ref)
         results.append(planned)
         if progress is not None:
             progress(planned)
@@ -146,6 +142,13 @@ async def apply(
         if progress is not None:
             progress(done)
     return results
+
+
+async def _preview_one(pipeline: Pipeline, ref: ReplayRef) -> ReplayPreview:
+    async with pipeline.store.transaction() as repo:
+        plan = _plan_message if ref.kind == "message" else _plan_failure
+        planned, _ = await plan(pipeline, repo.session, ref)
+    return planned
 
 
 async def _pipeline(store: Store, settings: Settings, *, send_replies: bool) -> Pipeline:
@@ -331,6 +334,19 @@ async def _apply_message(
     pipeline: Pipeline, ref: ReplayRef, username: str, *, send_replies: bool
 ) -> ReplayPreview:
     """Give one message its new verdict, item and reply, with a Replay row, in one transaction."""
+    try:
+        return await _apply_message_in(pipeline, ref, username, send_replies=send_replies)
+    except (StoreError, LookupError):
+        raise
+    except Exception as exc:  # filing or a reply failed on this message: nothing of it was committed
+        planned = await _preview_one(pipeline, ref)
+        note = f"无法应用：{type(exc).__name__}: {exc}"
+        return dataclasses.replace(planned, note=note, applicable=False)
+
+
+async def _apply_message_in(
+    pipeline: Pipeline, ref: ReplayRef, username: str, *, send_replies: bool
+) -> ReplayPreview:
     async with pipeline.store.transaction() as repo:
         planned, evaluation = await _plan_message(pipeline, repo.session, ref)
         row = await repo.session.get(Message, ref.id)

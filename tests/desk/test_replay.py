@@ -26,6 +26,7 @@ from mailgate.desk.replay import (
     preview,
     refs_for,
 )
+from mailgate.pipeline import Pipeline
 from mailgate.registry import load_registry
 from mailgate.store import Store
 from mailgate.store.models import Failure, Item, Message, Outbox, Replay
@@ -309,3 +310,26 @@ def test_references_read_back_as_written(kind: str, number: int) -> None:
 def test_malformed_references_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="not a message:ID or failure:ID"):
         ReplayRef.parse(text)
+
+
+async def test_a_replay_that_fails_while_filing_leaves_the_message_as_it_was(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await desk.registry(WITHOUT_OFFICER)
+    desk.deliver(submission(1))
+    await desk.run_once()
+    await desk.registry(REGISTRY)
+    rejected = await desk.message("1.test@th.gz.gov.cn")
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Pipeline, "file_item", broken)
+    [done] = await apply(
+        desk.store, desk.settings, [ReplayRef("message", rejected.id)], "ops1", send_replies=True
+    )
+    assert not done.applied
+    assert not done.applicable
+    assert "disk on fire" in done.note
+    assert (await desk.message("1.test@th.gz.gov.cn")).verdict == "rejected"
+    assert (await desk.count(Replay), await desk.count(Item), await desk.count(Outbox)) == (0, 0, 1)
