@@ -221,13 +221,13 @@ class WebSettings(BaseModel):
     session_hours: float = Field(12.0, gt=0)
 
     def secret(self) -> str | None:
-        """The session key, read from ``secret_key_file`` when that is set (surrounding space dropped)."""
+        """The session key, read from ``secret_key_file`` when that is set; None when empty or unset."""
         if self.secret_key_file is not None:
             try:
-                return self.secret_key_file.read_text(encoding="utf-8").strip()
+                return self.secret_key_file.read_text(encoding="utf-8").strip() or None
             except OSError as exc:
                 raise ConfigurationError(f"cannot read {self.secret_key_file}: {exc}") from exc
-        return self.secret_key.get_secret_value() if self.secret_key is not None else None
+        return (self.secret_key.get_secret_value() if self.secret_key is not None else "") or None
 
 
 class Settings(BaseSettings):

@@ -18,6 +18,15 @@ from rules import Inbox, default_rules
 REPLAY_LIMIT = 200
 VERDICT_LABELS = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复", "quarantined": "隔离"}
 REPLY_LABELS = {"receipt": "回执", "rejection": "退稿通知", "alert": "紧急提醒"}
+OUTBOX_LABELS = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "发送失败",
+    "unknown": "结果不明",
+    "suppressed": "不发送",
+}
+SUPPRESSED_LABELS = {"too_old": "邮件过旧", "rate_limit": "超过每小时回复上限"}
 _LOG_FIELDS = ("rule", "unit", "sender", "verdict", "inbox", "since", "until")
 _ROW_KINDS = ("message", "failure")
 
@@ -75,6 +84,8 @@ async def message_page(request: Request, user: UserView) -> Response:
         "kind": ref[0],
         "verdict_labels": VERDICT_LABELS,
         "reply_labels": REPLY_LABELS,
+        "outbox_labels": OUTBOX_LABELS,
+        "suppressed_labels": SUPPRESSED_LABELS,
         "inbox_labels": INBOX_LABELS,
     }
     return render(request, "message.html", context, user=user)

@@ -1,0 +1,121 @@
+"""Starting the desk: no listening on the network unprotected; the commands; serving beside the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mailgate.cli import app as cli
+from mailgate.config import Settings
+from mailgate.errors import ConfigurationError, MailgateError
+from mailgate.store import Store
+from mailgate.web import create_app
+from mailgate.web.server import serve_beside
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "desk.example.org"])
+async def test_the_desk_refuses_to_start_on_the_network_without_a_secret_key(store: Store, host: str) -> None:
+    with pytest.raises(ConfigurationError, match="not a loopback address"):
+        create_app(Settings(), store, secret_key=None, host=host)
+    with pytest.raises(ConfigurationError, match="too short"):
+        create_app(Settings(), store, secret_key="short", host=host)
+    assert create_app(Settings(), store, secret_key="k" * 40, host=host) is not None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.8.9.10"])
+async def test_on_loopback_the_desk_starts_with_a_key_of_its_own(store: Store, host: str) -> None:
+    assert create_app(Settings(), store, secret_key=None, host=host) is not None
+
+
+def test_mailgate_serve_refuses_before_touching_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "mailgate.db"
+    env = {"MAILGATE_STORE__URL": f"sqlite+aiosqlite:///{database}", "MAILGATE_WEB__SECRET_KEY": None}
+    result = runner.invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "8999"], env=env)
+    assert result.exit_code == 2
+    assert "not a loopback address" in result.output
+    empty = runner.invoke(cli, ["serve", "--host", "0.0.0.0"], env={**env, "MAILGATE_WEB__SECRET_KEY": ""})
+    assert "not a loopback address" in empty.output
+    short = runner.invoke(cli, ["serve", "--host", "0.0.0.0"], env={**env, "MAILGATE_WEB__SECRET_KEY": "abc"})
+    assert short.exit_code == 2
+    assert "too short" in short.output
+    assert not database.exists()
+
+
+def test_mailgate_user_add_and_list(database_url: str) -> None:
+    env = {"MAILGATE_STORE__URL": database_url}
+    added = runner.invoke(
+        cli,
+        ["user", "add", "Wang", "--role", "admin", "--name", "王管理", "--password-stdin"],
+        input="correct horse battery\n",
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    assert "user wang added (admin)" in added.output
+    prompted = runner.invoke(
+        cli,
+        ["user", "add", "li", "--role", "editor"],
+        input="correct horse battery\nother password!\n",
+        env=env,
+    )
+    assert prompted.exit_code != 0  # the two entries differ and there is nothing more to read
+    for args, message in (
+        (["user", "add", "wang", "--role", "editor", "--password-stdin"], "已被使用"),
+        (["user", "add", "zhao", "--role", "boss", "--password-stdin"], "角色须为"),
+        (["user", "add", "zhao", "--role", "ops", "--password-stdin"], "至少需要"),
+    ):
+        refused = runner.invoke(
+            cli, args, input="short\n" if "ops" in args else "correct horse battery\n", env=env
+        )
+        assert refused.exit_code == 2
+        assert message in refused.output
+    listed = runner.invoke(cli, ["user", "list"], env=env)
+    assert listed.exit_code == 0
+    assert "wang" in listed.output
+    assert "王管理" in listed.output
+    assert "li " not in listed.output
+
+
+class _Daemon:
+    """Stands in for the daemon: runs until stopped (or returns at once with ``once``)."""
+
+    def __init__(self) -> None:
+        self.stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self, *, once: bool = False) -> None:
+        if not once:
+            await self.stopping.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_a_desk_that_cannot_listen_stops_the_daemon_with_it(store: Store) -> None:
+    daemon = _Daemon()
+    app = create_app(Settings(), store, secret_key=None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(MailgateError, match="could not listen"):
+            await asyncio.wait_for(serve_beside(daemon, app, "127.0.0.1", port), 30)  # type: ignore[arg-type]
+    assert daemon.stopping.is_set()
+
+
+async def test_the_desk_stops_when_the_daemon_does(store: Store) -> None:
+    daemon = _Daemon()
+    app = create_app(Settings(), store, secret_key=None)
+    await asyncio.wait_for(serve_beside(daemon, app, "127.0.0.1", _free_port(), once=True), 30)  # type: ignore[arg-type]
+    assert not daemon.stopping.is_set()
