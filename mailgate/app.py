@@ -25,15 +25,7 @@ async def build_daemon(settings: Settings, store: Store) -> Daemon:
     _check_secrets(settings)
     if settings.registry_file is not None:
         await replace_registry(store, load_registry_file(settings.registry_file))
-    replies_settings = settings.replies
-    replies = Replies(
-        sender=replies_settings.from_address,
-        sender_name=replies_settings.from_name,
-        script=settings.script,
-        template_dir=replies_settings.template_dir,
-        loop_marker=settings.rules.loop_marker,
-        domain=replies_settings.domain,
-    )
+    replies = Replies.from_settings(settings)
     pipeline = Pipeline(store, await load_registry(store), settings, default_rules(), replies=replies)
     return Daemon(settings, store, pipeline, _sources(settings, store), _transport(settings))
 

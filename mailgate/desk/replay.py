@@ -155,14 +155,7 @@ async def _pipeline(store: Store, settings: Settings, *, send_replies: bool) -> 
     """The daemon's pipeline over the registry now in the database; replays answer old mail too."""
     replies = None
     if send_replies:
-        replies = Replies(
-            sender=settings.replies.from_address,
-            sender_name=settings.replies.from_name,
-            script=settings.script,
-            template_dir=settings.replies.template_dir,
-            loop_marker=settings.rules.loop_marker,
-            domain=settings.replies.domain,
-        )
+        replies = Replies.from_settings(settings)
     registry = await load_registry(store)
     return Pipeline(store, registry, settings, default_rules(), replies=replies, answer_old=True)
 

@@ -15,6 +15,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, Literal
 
+from mailgate.config import Settings
 from mailgate.errors import ConfigurationError
 from mailgate.replies import _samples, _wire
 from mailgate.replies._model import Original, ReplyFinding, ReplyKind
@@ -80,6 +81,18 @@ class Replies:
             self.render_receipt(original, item, findings)
             self.render_rejection(original, findings)
             self.render_alert(original, item, _EDITORS_SAMPLE)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Replies:
+        """The replies ``settings`` describe: sender, script, templates, loop marker, domain."""
+        return cls(
+            sender=settings.replies.from_address,
+            sender_name=settings.replies.from_name,
+            script=settings.script,
+            template_dir=settings.replies.template_dir,
+            loop_marker=settings.rules.loop_marker,
+            domain=settings.replies.domain,
+        )
 
     def receipt(
         self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
