@@ -36,8 +36,8 @@ class QueueFilter:
     inbox: str | None = None  # daily | commissioned
     commission: str | None = None  # commission code
     status: str | None = None
-    since: dt.date | None = None  # filed on or after (units' time zone)
-    until: dt.date | None = None  # filed on or before
+    since: dt.date | None = None  # last filed (its latest revision) on or after (units' time zone)
+    until: dt.date | None = None  # last filed on or before
     text: str | None = None  # full-text search over title, 正文 and attachment text
 
 
@@ -103,28 +103,42 @@ async def list_queue(
 ) -> Page[QueueRow]:
     """One page of the queue, urgent first then newest (by last update), keyset-paginated.
 
-    ``cursor`` is a page's ``next_cursor``; ValueError when it is not one. ``total`` is always given."""
+    ``cursor`` is a page's ``next_cursor`` (ValueError when it is not one). ``total`` is counted on
+    the first page only (``cursor`` None)."""
     after = decode_cursor(_CURSOR, cursor, _CURSOR_SHAPE) if cursor else None
-    conditions = _conditions(store.engine.dialect.name, where)
-    query = (
-        select(*_ROW_COLUMNS)
-        .outerjoin(UnitRow, UnitRow.id == Item.unit_id)
-        .where(*conditions)
-        .order_by(Item.urgent.desc(), Item.updated_at.desc(), Item.id.desc())
-        .limit(max(1, limit) + 1)
-    )
+    limit = max(1, limit)
+    dialect = store.engine.dialect.name
+    words = query_terms(where.text or "")
+    matching = select(Item.id, Item.urgent, Item.updated_at).where(*_conditions(where))
+    if words:
+        matching = matching.where(matches(dialect, Item.search_text, Item.id, words))
+    keys: Any = Item
+    if words and dialect == "postgresql":
+        # Overlapping bigrams are far from independent, so PostgreSQL underestimates the matches and
+        # would walk the whole queue testing each item: collect the matches first, then order them.
+        keys = matching.cte("matching").prefix_with("MATERIALIZED").c
+        page = select(keys.id)
+    else:
+        page = matching.with_only_columns(Item.id)
+    order = (keys.urgent.desc(), keys.updated_at.desc(), keys.id.desc())
+    page = page.order_by(*order).limit(limit + 1)
     if after is not None:
-        query = query.where(tuple_(Item.urgent, Item.updated_at, Item.id) < tuple_(*after))
-    counted = select(func.count()).select_from(Item).where(*conditions)
-    if where.series is not None:
-        counted = counted.join(UnitRow, UnitRow.id == Item.unit_id)
+        page = page.where(tuple_(keys.urgent, keys.updated_at, keys.id) < tuple_(*after))
     async with store.transaction() as repo:
-        found = list((await repo.session.execute(query)).all())
-        more = len(found) > max(1, limit)
-        found = found[: max(1, limit)]
-        latest = await _latest_revisions(repo.session, [r.id for r in found])
-        total = int(await repo.session.scalar(counted) or 0)
-    rows = [_queue_row(r, latest.get(r.id)) for r in found]
+        session = repo.session
+        ids = list((await session.scalars(page)).all())
+        more, ids = len(ids) > limit, ids[:limit]
+        found = {
+            r.id: r
+            for r in await session.execute(
+                select(*_ROW_COLUMNS).outerjoin(UnitRow, UnitRow.id == Item.unit_id).where(Item.id.in_(ids))
+            )
+        }
+        latest = await _latest_revisions(session, ids)
+        total = None
+        if after is None:
+            total = int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
+    rows = [_queue_row(found[i], latest.get(i)) for i in ids if i in found]
     next_cursor = None
     if more and rows:
         last = rows[-1]
@@ -232,12 +246,13 @@ _ROW_COLUMNS = (
 )
 
 
-def _conditions(dialect: str, where: QueueFilter) -> list[ColumnElement[bool]]:
+def _conditions(where: QueueFilter) -> list[ColumnElement[bool]]:
+    """The filter's conditions on ``items`` alone (full-text search aside)."""
     conditions: list[ColumnElement[bool]] = []
     if where.unit is not None:
         conditions.append(Item.unit_id == where.unit)
     if where.series is not None:
-        conditions.append(UnitRow.series == where.series)
+        conditions.append(Item.unit_id.in_(select(UnitRow.id).where(UnitRow.series == where.series)))
     if where.inbox is not None:
         conditions.append(Item.inbox == where.inbox)
     if where.commission is not None:
@@ -246,12 +261,9 @@ def _conditions(dialect: str, where: QueueFilter) -> list[ColumnElement[bool]]:
         conditions.append(Item.status == where.status)
     start, end = day_range(where.since, where.until)
     if start is not None:
-        conditions.append(Item.created_at >= start)
+        conditions.append(Item.updated_at >= start)
     if end is not None:
-        conditions.append(Item.created_at < end)
-    words = query_terms(where.text or "")
-    if words:
-        conditions.append(matches(dialect, Item.search_text, Item.id, words))
+        conditions.append(Item.updated_at < end)
     return conditions
 
 

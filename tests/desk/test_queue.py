@@ -106,6 +106,7 @@ async def _all_pages(desk: Desk, where: QueueFilter, limit: int) -> list[int]:
     while True:
         page = await list_queue(desk.store, where, cursor=cursor, limit=limit)
         assert len(page.rows) <= limit
+        assert (page.total is None) == (cursor is not None)  # counted on the first page
         ids.extend(row.id for row in page.rows)
         if page.next_cursor is None:
             return ids
