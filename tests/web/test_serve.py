@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,18 +20,28 @@ from mailgate.web.server import serve_beside
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "desk.example.org"])
-async def test_the_desk_refuses_to_start_on_the_network_without_a_secret_key(store: Store, host: str) -> None:
-    with pytest.raises(ConfigurationError, match="not a loopback address"):
-        create_app(Settings(), store, secret_key=None, host=host)
-    with pytest.raises(ConfigurationError, match="too short"):
-        create_app(Settings(), store, secret_key="short", host=host)
-    assert create_app(Settings(), store, secret_key="k" * 40, host=host) is not None
+@pytest.fixture
+async def unused_store() -> AsyncIterator[Store]:
+    """A store the application is built over but never queried (building the app reads nothing)."""
+    store = Store("sqlite+aiosqlite:///:memory:")
+    yield store
+    await store.close()
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.8.9.10"])
-async def test_on_loopback_the_desk_starts_with_a_key_of_its_own(store: Store, host: str) -> None:
-    assert create_app(Settings(), store, secret_key=None, host=host) is not None
+async def test_the_desk_refuses_to_start_on_the_network_without_a_secret_key(unused_store: Store) -> None:
+    for host in ("0.0.0.0", "::", "192.0.2.10", "desk.example.org"):
+        with pytest.raises(ConfigurationError, match="not a loopback address"):
+            create_app(Settings(), unused_store, secret_key=None, host=host)
+        with pytest.raises(ConfigurationError, match="too short"):
+            create_app(Settings(), unused_store, secret_key="short", host=host)
+        assert create_app(Settings(), unused_store, secret_key="k" * 40, host=host) is not None
+    with pytest.raises(ConfigurationError):
+        create_app(Settings(web={"host": "0.0.0.0"}), unused_store, secret_key=None)
+
+
+async def test_on_loopback_the_desk_starts_with_a_key_of_its_own(unused_store: Store) -> None:
+    for host in ("127.0.0.1", "localhost", "::1", "[::1]", "127.8.9.10"):
+        assert create_app(Settings(), unused_store, secret_key=None, host=host) is not None
 
 
 def test_mailgate_serve_refuses_before_touching_the_database(tmp_path: Path) -> None:
@@ -102,9 +113,9 @@ def _free_port() -> int:
         return port
 
 
-async def test_a_desk_that_cannot_listen_stops_the_daemon_with_it(store: Store) -> None:
+async def test_a_desk_that_cannot_listen_stops_the_daemon_with_it(unused_store: Store) -> None:
     daemon = _Daemon()
-    app = create_app(Settings(), store, secret_key=None)
+    app = create_app(Settings(), unused_store, secret_key=None)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -114,8 +125,8 @@ async def test_a_desk_that_cannot_listen_stops_the_daemon_with_it(store: Store) 
     assert daemon.stopping.is_set()
 
 
-async def test_the_desk_stops_when_the_daemon_does(store: Store) -> None:
+async def test_the_desk_stops_when_the_daemon_does(unused_store: Store) -> None:
     daemon = _Daemon()
-    app = create_app(Settings(), store, secret_key=None)
+    app = create_app(Settings(), unused_store, secret_key=None)
     await asyncio.wait_for(serve_beside(daemon, app, "127.0.0.1", _free_port(), once=True), 30)  # type: ignore[arg-type]
     assert not daemon.stopping.is_set()
