@@ -20,21 +20,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from e2e.demo import PASSWORD, Demo, build, served
+from e2e.demo import Demo, build, launch, served
 from mailgate.desk import users
 
-#: Debian's Chromium, headless, kept off the network except for the desk itself.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Playwright's wait for any expectation or action.
 TIMEOUT_MS = 10_000
 
@@ -63,7 +51,7 @@ def playwright(base_url: str) -> Iterator[Playwright]:
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    browser = launch(playwright)
     yield browser
     browser.close()
 
@@ -121,11 +109,3 @@ def page(context: BrowserContext, traffic: Traffic) -> Page:
     page.on("dialog", on_dialog)
     page.on("console", on_console)
     return page
-
-
-def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form, as a person would."""
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()

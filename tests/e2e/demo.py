@@ -1,4 +1,4 @@
-"""Demo data for the browser tests and the screenshots: a store filled by the daemon, and the desk served."""
+"""The browser tests' and screenshots' world: a store filled by the daemon, the desk served, Chromium."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from desk.data import with_word
 from messages import submission
+from playwright.sync_api import Browser, Page, Playwright
 from sqlalchemy import select
 
 from mailgate.app import build_daemon
@@ -33,6 +34,18 @@ from mailgate.web.server import web_server
 
 GUANGZHOU = dt.timezone(dt.timedelta(hours=8))
 PASSWORD = "desk demo password"
+#: Debian's Chromium, headless, with nothing of its own going to the network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 #: One user per role: username, role, display name.
 USERS = (("editor", "editor", "陈静"), ("ops", "ops", "刘洋"), ("admin", "admin", "周敏"))
 
@@ -152,6 +165,7 @@ class _Mail:
 
 
 _SMART_CITY = "今年以来，天河区围绕智慧城市建设，新建5G基站1200个，政务服务事项网上办理率达到98%。"
+_SMART_CITY_WORD = "一、信息基础设施：全区新建5G基站1200个。\n二、数字政府：政务服务事项网上办理率达到98%。"
 
 
 async def _fill(root: Path, url: str) -> Demo:
@@ -173,7 +187,7 @@ async def _fill(root: Path, url: str) -> Demo:
 
     smart_city = "天河区推进智慧城市建设取得新进展"
     urgent = "越秀区全力应对今冬首轮寒潮"
-    deliver("01", with_word(mail.item("天河区", smart_city, _SMART_CITY), "附件：智慧城市建设情况详细材料。"))
+    deliver("01", with_word(mail.item("天河区", smart_city, _SMART_CITY), _SMART_CITY_WORD))
     cold = "越秀区启动防寒应急预案，开放避寒场所12处，走访独居老人300余户。"
     deliver("02", mail.item("越秀区", urgent, cold, markers="【紧急】"))
     deliver(
@@ -237,7 +251,8 @@ async def _fill(root: Path, url: str) -> Demo:
         await daemon.run(once=True)
         revised = _SMART_CITY.replace("1200个", "1500个").replace("98%", "99%")
         revised += "全区累计建成智慧社区40个。"
-        deliver("11", mail.item("天河区", smart_city, revised, markers="【修改稿】"))
+        word = _SMART_CITY_WORD.replace("1200个", "1500个").replace("98%", "99%")
+        deliver("11", with_word(mail.item("天河区", smart_city, revised, markers="【修改稿】"), word))
         await (await build_daemon(settings, store)).run(once=True)
         # After the rejections, the registry gains the officer whose mail was refused: ops can replay it.
         await replace_registry(store, registry_from_mapping(tomllib.loads(REGISTRY + LATE_OFFICER)))
@@ -288,3 +303,16 @@ def served(url: str) -> Iterator[str]:
         server.should_exit = True
         thread.join(30)
         listening.close()
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Debian's Chromium (Playwright's own browsers are not used), with a fresh profile."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import Traffic, sign_in
-from e2e.demo import Demo
+from e2e.conftest import Traffic
+from e2e.demo import Demo, sign_in
 
 ROWS = "#results table.rows tbody tr"
 
@@ -44,7 +44,7 @@ def test_an_editor_reads_the_diff_between_versions_and_records_a_status(page: Pa
     expect(page.get_by_role("heading", level=1)).to_have_text(demo.revised_title)
     expect(page.locator("h2", has_text="正文")).to_contain_text("第 2 稿")
     expect(page.locator(".main-col .text").first).to_contain_text("新建5G基站1500个")
-    expect(page.locator(".main-col")).to_contain_text("附件：智慧城市建设情况详细材料。")
+    expect(page.locator(".card", has_text="Word 附件")).to_contain_text("全区新建5G基站1500个。")
     history = page.locator(".revision").first
     expect(history).to_contain_text("与第 1 稿相比")
     expect(history.locator("del").first).to_have_text("2")
