@@ -116,3 +116,12 @@ async def test_one_row_per_mailbox_uid_and_failed_transactions_leave_nothing(sto
         await clash()
     async with store.transaction() as repo:
         assert await repo.seen("other", "2" * 64) is None
+
+
+async def test_reading_never_waits_for_the_writer_and_sees_committed_rows(store: Store) -> None:
+    async with store.transaction() as writer:
+        await writer.add_message(message(), NOW)
+        async with store.reading() as reader:  # the writer still holds its transaction
+            assert await reader.seen("a@th.gz.gov.cn", "0" * 64) is None
+    async with store.reading() as reader:
+        assert await reader.seen("a@th.gz.gov.cn", "0" * 64) == "message-id"

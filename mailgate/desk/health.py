@@ -92,7 +92,7 @@ async def status(store: Store, settings: Settings, *, now: dt.datetime | None = 
     now = now or dt.datetime.now(dt.UTC)
     stale = settings.web.stale_seconds
     try:
-        async with store.transaction() as repo:
+        async with store.reading() as repo:
             session = repo.session
             beats = {b.component: b for b in await session.scalars(select(Heartbeat))}
             outbox = await _outbox_counts(session)
@@ -230,7 +230,7 @@ async def _snapshot(store: Store, settings: Settings) -> _Snapshot:
     if not health.database:
         return _Snapshot(health)
     try:
-        async with store.transaction() as repo:
+        async with store.reading() as repo:
             session = repo.session
             verdicts = {
                 str(v): int(n)

@@ -96,7 +96,7 @@ async def list_log(
     limit = max(1, limit)
     dialect = store.engine.dialect.name
     rows: list[LogRow] = []
-    async with store.transaction() as repo:
+    async with store.reading() as repo:
         messages = _message_query(dialect, where)
         if messages is not None:
             messages = _after(messages, "message", Message.received_at, Message.id, after)
@@ -115,7 +115,7 @@ async def list_log(
 
 async def message_view(store: Store, kind: str, row_id: int) -> MessageView | None:
     """A message of the log (``kind`` "message" or "failure") as ops may look at it safely."""
-    async with store.transaction() as repo:
+    async with store.reading() as repo:
         session = repo.session
         if kind == "message":
             query = _MESSAGE.add_columns(Message.raw).where(Message.id == row_id)
@@ -156,7 +156,7 @@ async def raw_message(store: Store, kind: str, row_id: int) -> bytes | None:
         model = Failure
     else:
         return None
-    async with store.transaction() as repo:
+    async with store.reading() as repo:
         raw: bytes | None = await repo.session.scalar(select(model.raw).where(model.id == row_id))
     return raw
 
@@ -167,7 +167,7 @@ async def log_stats(store: Store, since: dt.date | None = None, until: dt.date |
     period = _period(Message.received_at, start, end)
     logged = [Message.verdict.in_(_VERDICTS), *period]
     findings, rule = _findings(store.engine.dialect.name)
-    async with store.transaction() as repo:
+    async with store.reading() as repo:
         session = repo.session
         by_rule = await session.execute(
             select(rule, func.count(func.distinct(Message.id)))

@@ -124,7 +124,7 @@ async def list_queue(
     page = page.order_by(*order).limit(limit + 1)
     if after is not None:
         page = page.where(tuple_(keys.urgent, keys.updated_at, keys.id) < tuple_(*after))
-    async with store.transaction() as repo:
+    async with store.reading() as repo:
         session = repo.session
         ids = list((await session.scalars(page)).all())
         more, ids = len(ids) > limit, ids[:limit]
@@ -148,7 +148,7 @@ async def list_queue(
 
 async def item_detail(store: Store, item_id: int) -> ItemDetail | None:
     """An item with every revision (and its warnings) and every status change, oldest first."""
-    async with store.transaction() as repo:
+    async with store.reading() as repo:
         session = repo.session
         row = (
             await session.execute(

@@ -96,6 +96,9 @@ class NewMessage:
     processing_ms: float | None = None
 
 
+_READ_ONLY = "mailgate_read_only"
+
+
 class Store:
     """One database: SQLite (embedded default) or PostgreSQL, through SQLAlchemy's async engine."""
 
@@ -127,6 +130,17 @@ class Store:
         await self.engine.dispose()
 
     @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Repository]:
+        """A repository for reading only: a consistent snapshot that never waits for the writer."""
+        try:
+            # Closing the session ends the transaction without expiring what was loaded.
+            async with self._sessions() as session:
+                await session.connection(execution_options={_READ_ONLY: True})
+                yield Repository(session)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
         """A repository whose work commits together, or not at all."""
         async with self._writer if self._writer is not None else contextlib.nullcontext():
@@ -151,7 +165,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     # Take the write lock up front: a deferred transaction that reads, then writes, fails at once
     # with "database is locked" when another writer got in between; an immediate one waits.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only work (Store.reading) begins deferred and runs beside the writer (WAL).
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Repository:
