@@ -14,6 +14,7 @@ import structlog
 from mailgate.backoff import Backoff
 from mailgate.config import Settings
 from mailgate.errors import PermanentTransportError, SourceError, StoreError, TransportError
+from mailgate.mail.parse import parse_message
 from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline
 from mailgate.sources.base import Disposition, Fetched, Source
 from mailgate.store import Store
@@ -156,8 +157,15 @@ class Daemon:
         except StoreError:
             raise  # the database is down: not the message's fault
         except Exception as exc:  # a poison message: count it, never reply, quarantine in the end
+            headers = parse_message(fetched.raw, max_size=0)  # header fields only; never raises
             state = await self.failures.record(
-                mailbox, fetched.key, f"{type(exc).__name__}: {exc}", raw=fetched.raw
+                mailbox,
+                fetched.key,
+                f"{type(exc).__name__}: {exc}",
+                raw=fetched.raw,
+                message_id=headers.message_id,
+                from_address=headers.from_address,
+                subject=headers.subject.raw,
             )
             log.exception(
                 "message_failed", mailbox=mailbox, uid=fetched.uid, key=fetched.key, attempts=state.attempts

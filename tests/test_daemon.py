@@ -132,6 +132,10 @@ async def test_a_poison_message_is_retried_then_quarantined_without_a_reply(worl
         assert failure.quarantined_at is not None
         assert failure.raw is not None
         assert "boom" in failure.last_error
+        assert failure.from_address == "xxy@th.gz.gov.cn"
+        assert failure.message_id == "1.test@th.gz.gov.cn"
+        assert failure.subject is not None
+        assert "天河区" in failure.subject
 
 
 async def test_replies_are_rate_limited_per_address(world: World) -> None:
