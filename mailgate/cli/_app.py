@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -14,6 +14,7 @@ from mailgate import __version__
 from mailgate.config import Settings, load_settings
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.registry import Registry, load_registry
+from mailgate.store import Store
 
 T = TypeVar("T")
 ConfigOption = Annotated[
@@ -76,9 +77,26 @@ def migrate_or_exit(settings: Settings) -> None:
         raise typer.Exit(1) from exc
 
 
-def run_store_command(work: Coroutine[Any, Any, T]) -> T:
+def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``work`` on the configured store (migrated first unless ``migrate`` is False) and close it.
+
+    Bad input (``ValueError``) exits 2; something not found (``LookupError``) or a failing store or
+    configuration (``MailgateError``) exits 1; each with its message, never a traceback."""
+    if migrate:
+        migrate_or_exit(settings)
+
+    async def main() -> T:
+        store = Store(settings.store.url)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
     try:
-        return asyncio.run(work)
-    except MailgateError as exc:
+        return asyncio.run(main())
+    except ValueError as exc:
         typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except (LookupError, MailgateError) as exc:
+        typer.echo(f"mailgate: {exc.args[0] if exc.args else exc}", err=True)
         raise typer.Exit(1) from exc

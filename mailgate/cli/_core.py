@@ -22,7 +22,7 @@ from mailgate.cli._app import (
     load_or_exit,
     migrate_or_exit,
     parse_time,
-    run_store_command,
+    with_store,
 )
 from mailgate.cli._web import session_key_or_exit
 from mailgate.errors import ConfigurationError, MailgateError
@@ -183,18 +183,9 @@ def registry_import(
     """Replace the registry in the database with FILE."""
     settings, _ = load_or_exit(config, None)
     registry = _load_registry_file(file)
-    migrate_or_exit(settings)
+    from mailgate.store.registry import replace_registry
 
-    async def main() -> None:
-        from mailgate.store.registry import replace_registry
-
-        store = Store(settings.store.url)
-        try:
-            await replace_registry(store, registry)
-        finally:
-            await store.close()
-
-    run_store_command(main())
+    with_store(settings, lambda store: replace_registry(store, registry))
     typer.echo(f"imported {len(registry.units)} units and {len(registry.officers)} officers")
 
 
@@ -202,18 +193,9 @@ def registry_import(
 def registry_export(config: ConfigOption = None) -> None:
     """Print the registry in the database as TOML."""
     settings, _ = load_or_exit(config, None)
-    migrate_or_exit(settings)
+    from mailgate.store.registry import load_registry as load_from_store
 
-    async def main() -> Registry:
-        from mailgate.store.registry import load_registry as load_from_store
-
-        store = Store(settings.store.url)
-        try:
-            return await load_from_store(store)
-        finally:
-            await store.close()
-
-    registry = run_store_command(main())
+    registry = with_store(settings, load_from_store)
     sys.stdout.write(dump_registry(registry))
 
 
@@ -231,18 +213,9 @@ def commission_add(
     """Record a commission; answers after its deadline are flagged late."""
     settings, _ = load_or_exit(config, None)
     when = _parse_deadline(deadline, settings.rules.timezone)
-    migrate_or_exit(settings)
+    from mailgate.store.registry import add_commission
 
-    async def main() -> None:
-        from mailgate.store.registry import add_commission
-
-        store = Store(settings.store.url)
-        try:
-            await add_commission(store, code.strip(), topic.strip(), when)
-        finally:
-            await store.close()
-
-    run_store_command(main())
+    with_store(settings, lambda store: add_commission(store, code.strip(), topic.strip(), when))
     typer.echo(f"commission {code} added, deadline {when.isoformat()}")
 
 

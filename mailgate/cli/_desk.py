@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import getpass
 import zoneinfo
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from mailgate.cli._app import ConfigOption, app, load_or_exit, migrate_or_exit, run_store_command
+from mailgate.cli._app import ConfigOption, app, load_or_exit, migrate_or_exit, with_store
 from mailgate.config import Settings
 from mailgate.desk.log import (
     KINDS,
@@ -106,7 +106,7 @@ def queue_list(
     """List valid items, urgent first then newest."""
     where = _queue_filter(unit, series, inbox, commission, status, since, until, search)
     settings = _settings(config)
-    page = _with_store(settings, lambda store: list_queue(store, where, cursor=cursor, limit=limit))
+    page = with_store(settings, lambda store: list_queue(store, where, cursor=cursor, limit=limit))
     zone = _zone(settings)
     table = Table("编号", "", "状态", "单位", "标题", "信箱", "稿数", "字数", "更新时间", header_style="bold")
     for row in page.rows:
@@ -133,7 +133,7 @@ def queue_show(
 ) -> None:
     """Show an item: every revision with its text, 落款 and warnings, and its status history."""
     settings = _settings(config)
-    detail = _with_store(settings, lambda store: _detail(store, item.strip()))
+    detail = with_store(settings, lambda store: _detail(store, item.strip()))
     if detail is None:
         typer.echo(f"mailgate: no item {item}", err=True)
         raise typer.Exit(1)
@@ -177,7 +177,7 @@ def queue_export(
                 cursor = page.next_cursor
 
     try:
-        written = _with_store(settings, export)
+        written = with_store(settings, export)
     except OSError as exc:
         typer.echo(f"mailgate: cannot write {output}: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -203,7 +203,7 @@ def rejections_list(
     """List rejected, ignored and quarantined messages, newest first."""
     where = _log_filter(rule, unit, sender, verdict, inbox, since, until)
     settings = _settings(config)
-    page = _with_store(settings, lambda store: list_log(store, where, cursor=cursor, limit=limit))
+    page = with_store(settings, lambda store: list_log(store, where, cursor=cursor, limit=limit))
     zone = _zone(settings)
     table = Table("编号", "时间", "结果", "发件人", "单位", "主题", "规则", header_style="bold")
     for row in page.rows:
@@ -229,7 +229,7 @@ def rejections_show(
     """Show a logged message: its headers, text and findings (never its HTML)."""
     parsed = _ref(ref)
     settings = _settings(config)
-    view = _with_store(settings, lambda store: message_view(store, parsed.kind, parsed.id))
+    view = with_store(settings, lambda store: message_view(store, parsed.kind, parsed.id))
     if view is None:
         typer.echo(f"mailgate: no {parsed}", err=True)
         raise typer.Exit(1)
@@ -243,7 +243,7 @@ def rejections_stats(
     """Count logged messages per verdict, per rule and per unit over a period."""
     start, end = _day(since, "--since"), _day(until, "--until")
     settings = _settings(config)
-    stats = _with_store(settings, lambda store: log_stats(store, start, end))
+    stats = with_store(settings, lambda store: log_stats(store, start, end))
     _print_stats(_console(), stats)
 
 
@@ -285,7 +285,7 @@ def replay(
             task = progress.add_task("预览", total=len(selected))
             return await preview(store, settings, selected, progress=lambda _: progress.advance(task))
 
-    planned = _with_store(settings, previewed)
+    planned = with_store(settings, previewed)
     console.print(_replay_table(planned, settings))
     ready = [p for p in planned if p.applicable]
     replies = [p.reply for p in ready if p.reply]
@@ -317,7 +317,7 @@ def replay(
                 progress=lambda _: progress.advance(task),
             )
 
-    done = _with_store(settings, applied)
+    done = with_store(settings, applied)
     console.print(_replay_table(done, settings, applied=True))
     console.print(f"已应用 {sum(1 for p in done if p.applied)} 封")
 
@@ -329,26 +329,6 @@ def _settings(config: Path | None) -> Settings:
     settings, _ = load_or_exit(config, None)
     migrate_or_exit(settings)
     return settings
-
-
-def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Run ``work`` on the configured store; bad cursors and unknown messages end the command."""
-
-    async def main() -> T:
-        store = Store(settings.store.url)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    try:
-        return run_store_command(main())
-    except LookupError as exc:
-        typer.echo(f"mailgate: {exc.args[0] if exc.args else exc}", err=True)
-        raise typer.Exit(1) from exc
-    except ValueError as exc:
-        typer.echo(f"mailgate: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 async def _detail(store: Store, item: str) -> ItemDetail | None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from mailgate.cli._app import ConfigOption, app, load_or_exit, migrate_or_exit, run_store_command
+from mailgate.cli._app import ConfigOption, app, load_or_exit, with_store
 from mailgate.config import Settings
 from mailgate.desk import users
 from mailgate.errors import ConfigurationError
@@ -42,20 +41,15 @@ def serve(config: ConfigOption = None, host: HostOption = None, port: PortOption
     configure_logging(settings.log_level)
     host = host or settings.web.host
     key = session_key_or_exit(settings, host)
-    migrate_or_exit(settings)
 
-    async def main() -> None:
+    async def serve_desk(store: Store) -> None:
         from mailgate.web import create_app
         from mailgate.web.server import web_server
 
-        store = Store(settings.store.url)
-        try:
-            desk = create_app(settings, store, secret_key=key, host=host)
-            await web_server(desk, host, port or settings.web.port).serve()
-        finally:
-            await store.close()
+        desk = create_app(settings, store, secret_key=key, host=host)
+        await web_server(desk, host, port or settings.web.port).serve()
 
-    run_store_command(main())
+    with_store(settings, serve_desk)
 
 
 user_app = typer.Typer(help="The desk's users: editors, ops and admins.", no_args_is_help=True)
@@ -71,24 +65,6 @@ def _password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     password: str = typer.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
     return password
-
-
-def _with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Run ``work`` on the migrated store; a ValueError (bad input) exits 2 with its message."""
-    migrate_or_exit(settings)
-
-    async def main() -> T:
-        store = Store(settings.store.url)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    try:
-        return run_store_command(main())
-    except ValueError as exc:
-        typer.echo(f"mailgate: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 @user_app.command("add")
@@ -108,7 +84,7 @@ def user_add(
         typer.echo(f"mailgate: {exc}", err=True)
         raise typer.Exit(2) from exc
     password = _password(password_stdin)
-    added = _with_store(settings, lambda store: users.create_user(store, username, password, role, name))
+    added = with_store(settings, lambda store: users.create_user(store, username, password, role, name))
     typer.echo(f"user {added.username} added ({added.role})")
 
 
@@ -121,7 +97,7 @@ def user_password(
     """Set a user's password (asked twice, or read from standard input)."""
     settings, _ = load_or_exit(config, None)
     password = _password(password_stdin)
-    _with_store(settings, lambda store: users.set_password(store, username, password))
+    with_store(settings, lambda store: users.set_password(store, username, password))
     typer.echo(f"password of {username} set")
 
 
@@ -131,7 +107,7 @@ def user_deactivate(
 ) -> None:
     """Stop a user from signing in; their open sessions end."""
     settings, _ = load_or_exit(config, None)
-    _with_store(settings, lambda store: users.deactivate(store, username))
+    with_store(settings, lambda store: users.deactivate(store, username))
     typer.echo(f"user {username} deactivated")
 
 
@@ -140,7 +116,7 @@ def user_list(config: ConfigOption = None) -> None:
     """List the desk's users."""
     settings, _ = load_or_exit(config, None)
     table = Table("用户名", "姓名", "角色", "状态", "最近登录")
-    for user in _with_store(settings, users.list_users):
+    for user in with_store(settings, users.list_users):
         table.add_row(
             user.username,
             user.display_name,
