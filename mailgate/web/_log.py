@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +37,10 @@ def _rule_names() -> list[str]:
     return [rule.name for rule in default_rules()]
 
 
+#: The period the counts cover when no dates are chosen.
+STATS_DAYS = dt.timedelta(days=30)
+
+
 def log_filter(params: dict[str, str]) -> log.LogFilter:
     return log.LogFilter(
         rule=params.get("rule") or None,
@@ -53,11 +59,16 @@ async def log_page(request: Request, user: UserView) -> Response:
     params = {name: qs.get(name, "").strip() for name in _LOG_FIELDS}
     where = log_filter(params)
     page = await log.list_log(store, where, cursor=qs.get("cursor") or None, limit=PAGE_SIZE)
-    stats = await log.log_stats(store, where.since, where.until)
+    # Counting reads every finding: without a chosen period the counts cover the last 30 days.
+    stats_since = where.since or (
+        None if where.until else dt.datetime.now(desk(request).zone).date() - STATS_DAYS
+    )
+    stats = await log.log_stats(store, stats_since, where.until)
     context = {
         "page": page,
         "params": params,
         "stats": stats,
+        "stats_since": stats_since,
         "rules": _rule_names(),
         "verdict_labels": VERDICT_LABELS,
         "inbox_labels": INBOX_LABELS,

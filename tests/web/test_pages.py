@@ -3,6 +3,7 @@ the registry and commissions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
@@ -150,6 +151,28 @@ async def test_the_log_filters_by_rule_and_counts_per_rule_and_unit(desk: Desk, 
     only = await ops.get("/log", params={"rule": "identifier"})
     assert only.text.count('name="ref"') == 1
     assert "【越秀区】另一条信息" in only.text
+
+
+async def test_log_counts_cover_the_last_30_days_unless_a_period_is_chosen(
+    desk: Desk, client: MakeClient
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    recent, old = now - dt.timedelta(days=1), now - dt.timedelta(days=60)
+    await desk.file(submission(1, title="另一条信息", identifier="越秀区"), received_at=recent)
+    await desk.file(submission(2, sender="stranger@example.com"), received_at=old)
+    ops = await client("ops")
+
+    def counts(html: str) -> str:
+        return html[html.index('<div class="stats">') : html.index('<form method="post"')]
+
+    page = await ops.get("/log")
+    assert page.text.count('name="ref"') == 2  # the list itself is not limited
+    assert "identifier" in counts(page.text)
+    assert "unregistered-sender" not in counts(page.text)
+    since = (now - dt.timedelta(days=90)).date().isoformat()
+    chosen = await ops.get("/log", params={"since": since})
+    assert f"{since} 至 今天" in chosen.text
+    assert "unregistered-sender" in counts(chosen.text)
 
 
 async def test_ops_replay_a_rejection_after_registering_the_sender(desk: Desk, client: MakeClient) -> None:
