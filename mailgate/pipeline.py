@@ -8,7 +8,7 @@ import email.utils
 import time
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -133,7 +133,7 @@ class Pipeline:
         seen_by = await repo.seen(submission.message_id, submission.content_hash)
         unit = context.unit_for(submission)
         stored: StoredItem | None = None
-        linked_by: Any = "title"
+        linked_by: Literal["in-reply-to", "title"] = "title"
         if submission.subject.revision and submission.in_reply_to:
             stored = await repo.item_by_reply(submission.in_reply_to)
             if stored is not None and (unit is None or stored.unit_id == unit.id):
@@ -144,7 +144,7 @@ class Pipeline:
         if stored is None and unit is not None and title:
             stored = await repo.item_by_title(unit.id, fold(title))
         prior = PriorItem(stored.tracking, stored.title, stored.unit_id, linked_by) if stored else None
-        return Context(self.registry, inbox, arrival, self.settings.rules, History(seen_by, prior))
+        return dataclasses.replace(context, history=History(seen_by, prior))
 
     def _message(
         self, submission: Submission, context: Context, verdict: Verdict, ref: MessageRef, raw: bytes

@@ -51,10 +51,6 @@ class Verdict:
     findings: tuple[Finding, ...]
 
     @property
-    def rejections(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity is Severity.REJECT)
-
-    @property
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity is Severity.WARN)
 

@@ -191,10 +191,3 @@ def field(form: FormData, name: str) -> str:
     """A text field of ``form``, stripped ('' when missing or a file)."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def back(request: Request, fallback: str) -> Response:
-    """After a form post: the updated page (303), or for htmx a client-side redirect to it."""
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": fallback})
-    return RedirectResponse(fallback, status_code=303)
