@@ -113,6 +113,8 @@ class Revision(Base):
     attachment_zi: Mapped[int | None] = mapped_column(Integer)
     counting: Mapped[str] = mapped_column(String(8))
     officer: Mapped[str | None] = mapped_column(String(128))
+    #: The 落款 name (姓名/作者) as the unit wrote it; ``officer`` is the registered sender.
+    author: Mapped[str | None] = mapped_column(String(128))
     author_unit: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(64))
     signed_on: Mapped[dt.date | None]
@@ -127,6 +129,8 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_recipient_created", "recipient", "created_at"),
+        Index("ix_outbox_key_created", "recipient_key", "created_at"),
+        Index("ix_outbox_audience_created", "audience", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +139,10 @@ class Outbox(Base):
     kind: Mapped[str] = mapped_column(String(16))  # receipt | rejection | alert
     sender: Mapped[str] = mapped_column(String(320))
     recipient: Mapped[str] = mapped_column(String(320))
+    #: The recipient normalised (unquoted, lower-cased) for rate limits: one mailbox, one key.
+    recipient_key: Mapped[str | None] = mapped_column(String(320))
+    #: ``officer`` (a registered sender) or ``stranger``: notices to strangers have their own limits.
+    audience: Mapped[str | None] = mapped_column(String(16))
     #: The reply's own Message-ID (without <>): a 【修改稿】 replying to a receipt names it in In-Reply-To.
     reply_message_id: Mapped[str] = mapped_column(String(998), index=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
@@ -239,6 +247,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # editor | ops | admin
     active: Mapped[bool] = mapped_column(default=True)
+    #: Raised by log-out, password and role changes: sessions signed with an older version are void.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime]
     last_login_at: Mapped[dt.datetime | None]
 
