@@ -68,6 +68,9 @@ _WHITESPACE = re.compile(r"\s+")
 #: A double-byte character with both bytes in A1-FE: most GB2312 and Big5 text is made of these.
 _DOUBLE_BYTE = re.compile(rb"[\xa1-\xfe][\xa1-\xfe]")
 _NOT_WIDE = frozenset(map(chr, range(128))) | frozenset("\u00a0\u3000\ufeff\u200b\u200c\u200d\u2028\u2029")
+#: What a header value must not hold once decoded: lone surrogates, NUL, and line breaks.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_LINE_BREAK = re.compile(r"[\r\n]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +186,28 @@ def _q_decode(payload: str) -> bytes:
     return binascii.a2b_qp(payload.encode("ascii", "ignore"), header=True)
 
 
+def scrub(text: str) -> str:
+    """``text`` as one value safe to store: lone surrogates become U+FFFD, NULs go, line breaks a space."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    if "\r" in text or "\n" in text:
+        text = _LINE_BREAK.sub(" ", text)
+    return text
+
+
+def escaped_bytes(value: str) -> bytes:
+    """The bytes behind a value the parser surrogate-escaped (real characters as UTF-8)."""
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that is not an escaped byte
+        return value.encode("utf-8", "replace")
+
+
 def _header_8bit(value: str) -> Decoded:
     """A header value holding raw 8-bit bytes (surrogate-escaped by the parser)."""
-    data = value.encode("ascii", "surrogateescape")
+    data = escaped_bytes(value)
     text = _strict(data, "utf-8")
     if text is not None:  # RFC 6532 allows UTF-8 in headers
         return Decoded(text)
@@ -240,12 +262,12 @@ def decode_header(value: str) -> Decoded:
     if "=?" in value:
         words = _decode_words(value)
         value, issues = words.text, issues + words.issues
-    value = value.strip()
+    value = scrub(value).strip()
     if not issues:
         found = find_mojibake(value)
         if found is not None:
             issues = ((EncodingProblem.MOJIBAKE, found.detail),)
-            value = found.repaired if found.repaired is not None else value
+            value = scrub(found.repaired).strip() if found.repaired is not None else value
     return Decoded(value, issues)
 
 

@@ -14,7 +14,7 @@ from email.message import Message
 from email.policy import compat32
 from email.utils import parseaddr, parsedate_to_datetime
 
-from mailgate.mail.decode import Decoded, decode_bytes, decode_header, find_mojibake
+from mailgate.mail.decode import Decoded, decode_bytes, decode_header, escaped_bytes, find_mojibake, scrub
 from mailgate.mail.html import html_to_text
 from mailgate.mail.model import (
     Attachment,
@@ -36,6 +36,13 @@ MAX_PARTS = 500
 #: Header fields kept in Submission.headers, and the length each value is cut to.
 MAX_HEADERS = 500
 MAX_HEADER_CHARS = 8 * 1024
+#: Message-IDs (and References, In-Reply-To, Return-Path) longer than this many UTF-8 bytes keep a
+#: prefix and a digest of the whole, so that they stay distinct and fit the database's index.
+MAX_ID_BYTES = 998
+#: References beyond this many keep the thread root and the most recent ones.
+MAX_REFERENCES = 100
+#: A From address longer than this is no mailbox (RFC 5321 4.5.3.1.3: a path is at most 256 octets).
+MAX_ADDRESS_CHARS = 254
 #: How much of a too-large message is searched for the end of its header block.
 MAX_HEADER_BLOCK = 512 * 1024
 #: multipart/* and message/* Content-Type fields beyond this many are made opaque before the stdlib
@@ -54,6 +61,8 @@ _ADDR = r"[^<>\s\"(),;:\\@\[\]]+@[^<>\s\"(),;:\\@\[\]]+"
 #: The usual From shapes, read without the full RFC 5322 parser: "Name" <addr>, Name <addr>, addr.
 _SIMPLE_FROM = re.compile(rf"""\s*(?:"([^"\\]*)"|([^"<>,;:\\@()\[\]]*?))\s*<({_ADDR})>\s*|\s*({_ADDR})\s*""")
 _ANGLE_ID = re.compile(r"<([^<>]*)>")
+_FOLD = re.compile(r"[\r\n]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CID = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _WANTED = frozenset({"subject", "from", "date", "message-id", "in-reply-to", "references", "return-path"})
@@ -167,7 +176,7 @@ def _read_headers(msg: Message, defects: list[str]) -> _Headers:
     headers = _Headers()
     dropped = 0
     for name, value in msg.raw_items():
-        key = name.strip().lower()
+        key = scrub(name.strip().lower())
         wanted = key in _WANTED and key not in headers.first
         if len(headers.fields) >= MAX_HEADERS and not wanted:
             dropped += 1
@@ -193,26 +202,49 @@ def _decoded(headers: _Headers, key: str) -> Decoded | None:
     return decode_header(headers.first[key]) if key in headers.first else None
 
 
+def _id_text(value: str) -> str:
+    """A raw identifier field as text: UTF-8 decoded (RFC 6532), other bytes as ``\\xNN`` escapes.
+
+    Identifiers are compared, not read: the escapes keep ids of different bytes distinct, where
+    replacement characters would make them collide. Controls and line breaks become spaces."""
+    text = value if value.isascii() else escaped_bytes(value).decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(" ", _FOLD.sub("", text))
+
+
+def _cap_id(value: str) -> str:
+    """``value``, or when it is longer than MAX_ID_BYTES a prefix of it and a digest of the whole."""
+    data = value.encode("utf-8")
+    if len(data) <= MAX_ID_BYTES:
+        return value
+    digest = hashlib.sha256(data).hexdigest()[:40]
+    return data[: MAX_ID_BYTES - len(digest) - 1].decode("utf-8", "ignore") + "~" + digest
+
+
 def _message_id(value: str | None) -> str | None:
     if value is None:
         return None
+    value = _id_text(value)
     match = _ANGLE_ID.search(value)
     found = (match.group(1) if match else value).strip()
-    return found or None
+    return _cap_id(found) if found else None
 
 
 def _references(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
-    ids = [m.strip() for m in _ANGLE_ID.findall(value)] or value.split()
-    return tuple(i for i in ids if i)
+    value = _id_text(value)
+    ids = [_cap_id(i) for i in (m.strip() for m in _ANGLE_ID.findall(value) or value.split()) if i]
+    if len(ids) > MAX_REFERENCES:
+        ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
+    return tuple(ids)
 
 
 def _return_path(value: str | None) -> str | None:
     if value is None:
         return None
+    value = _id_text(value)
     match = _ANGLE_ID.search(value)
-    return (match.group(1) if match else value).strip()
+    return _cap_id((match.group(1) if match else value).strip())
 
 
 def _date(value: str | None) -> dt.datetime | None:
@@ -229,8 +261,8 @@ def _issues(part: str, found: Iterable[tuple[EncodingProblem, str]]) -> list[Enc
     return [EncodingIssue(part, problem, detail) for problem, detail in found]
 
 
-def _sender(headers: _Headers) -> tuple[str | None, str, list[EncodingIssue]]:
-    """From address (lower-cased), display name and the name's encoding issues."""
+def _sender(headers: _Headers, defects: list[str]) -> tuple[str | None, str, list[EncodingIssue]]:
+    """From address (lower-cased), display name and their encoding issues."""
     raw = headers.first.get("from")
     if raw is None:
         return None, "", []
@@ -241,8 +273,13 @@ def _sender(headers: _Headers) -> tuple[str | None, str, list[EncodingIssue]]:
     else:
         name, address = parseaddr(raw)
     decoded_name = decode_header(name)
-    address = decode_header(address).text.lower() if address else ""
-    return address or None, decoded_name.text, _issues("from", decoded_name.issues)
+    decoded_address = decode_header(address) if address else Decoded("")
+    issues = _issues("from", decoded_name.issues) + _issues("from", decoded_address.issues)
+    address = decoded_address.text.lower()
+    if len(address) > MAX_ADDRESS_CHARS:
+        defects.append("from_address_too_long")
+        address = ""
+    return address or None, decoded_name.text, issues
 
 
 def _from_headers(raw: bytes, block: bytes, *, truncated: bool, defects: list[str]) -> Submission:
@@ -263,13 +300,10 @@ def _submission(
 ) -> Submission:
     headers = _read_headers(msg, defects)
     subject = _decoded(headers, "subject") or Decoded("")
-    address, name, from_issues = _sender(headers)
+    address, name, from_issues = _sender(headers, defects)
     issues = _issues("subject", subject.issues) + from_issues + (body.issues if body else [])
     text = body.text if body else ""
     date = _decoded(headers, "date")
-    in_reply_to = _decoded(headers, "in-reply-to")
-    references = _decoded(headers, "references")
-    return_path = headers.first.get("return-path")
     return Submission(
         raw_size=len(raw),
         content_hash=hashlib.sha256(raw).hexdigest(),
@@ -278,10 +312,10 @@ def _submission(
         from_name=name,
         subject=parse_subject(subject.text),
         date=_date(date.text if date else None),
-        in_reply_to=_message_id(in_reply_to.text if in_reply_to else None),
-        references=_references(references.text if references else None),
+        in_reply_to=_message_id(headers.first.get("in-reply-to")),
+        references=_references(headers.first.get("references")),
         headers=tuple(headers.fields),
-        return_path=_return_path(return_path),
+        return_path=_return_path(headers.first.get("return-path")),
         body=text,
         body_from_html=body.from_html if body else False,
         parts=split_item(text),
@@ -318,7 +352,7 @@ def _walk(msg: Message, defects: list[str]) -> list[_Leaf]:
             defects.append("too_many_parts")
             break
         defects.extend(_defect_names(part))
-        content_type = part.get_content_type()
+        content_type = scrub(part.get_content_type())
         maintype = content_type.partition("/")[0]
         if maintype == "multipart":
             children = part.get_payload()
