@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from mailgate.desk.search import FTS_TABLE, PG_INDEX
 from mailgate.errors import StoreError
+from mailgate.store._search import FTS_TABLE, PG_INDEX
 from mailgate.store.models import Base
 
 #: The Alembic scripts: top-level ``migrations/`` of the source tree (the image keeps the tree).

@@ -15,8 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from mailgate.desk.search import FTS_UPSERT, INDEX_DDL, terms
 from mailgate.errors import StoreError
+from mailgate.store._search import FTS_UPSERT, INDEX_DDL, terms
 from mailgate.store.models import Base, Commission, Item, Message, Outbox, Revision
 
 
