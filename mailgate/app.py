@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.daemon import Daemon
 from mailgate.errors import ConfigurationError
@@ -20,17 +21,21 @@ from mailgate.transports.files import FileTransport
 from rules import Inbox, default_rules
 
 
-async def build_daemon(settings: Settings, store: Store) -> Daemon:
+async def build_daemon(settings: Settings, store: Store, *, clock: Clock = SYSTEM_CLOCK) -> Daemon:
     """A daemon over ``store`` (already migrated), with the registry file imported if one is set."""
     _check_secrets(settings)
     if settings.registry_file is not None:
         await replace_registry(store, load_registry_file(settings.registry_file))
     replies = Replies.from_settings(settings)
-    pipeline = Pipeline(store, await load_registry(store), settings, default_rules(), replies=replies)
-    return Daemon(settings, store, pipeline, _sources(settings, store), _transport(settings))
+    pipeline = Pipeline(
+        store, await load_registry(store), settings, default_rules(), replies=replies, clock=clock
+    )
+    return Daemon(
+        settings, store, pipeline, _sources(settings, store, clock), _transport(settings), clock=clock
+    )
 
 
-def _sources(settings: Settings, store: Store) -> list[Source]:
+def _sources(settings: Settings, store: Store, clock: Clock) -> list[Source]:
     cap = settings.rules.max_message_bytes
     source = settings.source
     if source.kind == "maildir":
@@ -40,7 +45,7 @@ def _sources(settings: Settings, store: Store) -> list[Source]:
         ]
     from mailgate.sources.imap import ImapSource
 
-    checkpoints = StoreCheckpoints(store)
+    checkpoints = StoreCheckpoints(store, clock)
     sources: list[Source] = []
     for inbox in Inbox:
         account = getattr(source.imap, inbox.value)

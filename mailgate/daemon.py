@@ -12,6 +12,7 @@ from contextlib import aclosing
 import structlog
 
 from mailgate.backoff import Backoff
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.errors import PermanentTransportError, SourceError, StoreError, TransportError
 from mailgate.mail.parse import parse_message
@@ -41,16 +42,19 @@ class Daemon:
         pipeline: Pipeline,
         sources: Sequence[Source],
         transport: Transport,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.store = store
         self.pipeline = pipeline
         self.sources = list(sources)
         self.transport = transport
         self.stopping = asyncio.Event()
         self.outbox_wakeup = asyncio.Event()
-        self.failures = Failures(store, settings.processing.max_attempts)
-        self.heartbeats = Heartbeats(store)
+        self.failures = Failures(store, settings.processing.max_attempts, clock)
+        self.heartbeats = Heartbeats(store, clock)
         self.queue = OutboxQueue(store)
 
     def stop(self) -> None:
@@ -183,7 +187,7 @@ class Daemon:
     async def _send_due(self, *, once: bool) -> None:
         while not self.stopping.is_set():
             self.outbox_wakeup.clear()
-            now = dt.datetime.now(dt.UTC)
+            now = self.clock.now()
             due = await self.queue.due(now)
             if due:
                 await self._send(due)
@@ -220,7 +224,7 @@ class Daemon:
             except TransportError as exc:
                 await self._retry(reply, str(exc))
             else:
-                await self.queue.sent(reply.id, dt.datetime.now(dt.UTC))
+                await self.queue.sent(reply.id, self.clock.now())
                 log.info("reply_sent", outbox_id=reply.id, kind=reply.kind, recipient=reply.recipient)
 
     async def _retry(self, reply: DueReply, error: str) -> None:
@@ -232,7 +236,7 @@ class Daemon:
             return
         delay = min(settings.retry_max_seconds, settings.retry_min_seconds * 2 ** (attempts - 1))
         log.warning("reply_deferred", outbox_id=reply.id, error=error, attempts=attempts, retry_in=delay)
-        again = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+        again = self.clock.now() + dt.timedelta(seconds=delay)
         await self.queue.retry(reply.id, error, attempts, again)
 
     # -- housekeeping ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import structlog
 
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.mail.counting import count_zi
 from mailgate.mail.folding import fold
@@ -37,6 +38,113 @@ class MessageRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What an accepted message says about its item, computed once: the revision row, the receipt,
+    `check --json` and the desk all read this one value."""
+
+    unit_id: str
+    title: str
+    inbox: Inbox
+    urgent: bool
+    commissioned: bool
+    commission_code: str | None
+    body: str
+    source: str | None
+    attachment_name: str | None
+    attachment_text: str | None
+    counting: str
+    body_zi: int
+    attachment_zi: int | None
+    #: The registered officer who sent it (None for a sender the registry does not know).
+    officer: str | None
+    officer_email: str | None
+    #: The 落款 as the unit wrote it: name (姓名/作者), unit, phone and date.
+    author: str | None
+    author_unit: str | None
+    phone: str | None
+    signed_on: dt.date | None
+
+    @classmethod
+    def of(cls, submission: Submission, context: Context) -> ItemFacts:
+        unit = context.unit_for(submission)
+        officer = context.officer_for(submission)
+        signature = submission.parts.signature
+        word = first_word(submission.attachments)
+        mode = context.settings.counting
+        text = word.word.text if word is not None and word.word else None
+        return cls(
+            unit_id=unit.id if unit else (submission.subject.identifier or ""),
+            title=_title(submission),
+            inbox=context.inbox,
+            urgent=submission.subject.urgent,
+            commissioned=submission.subject.commissioned,
+            commission_code=submission.subject.commission_code,
+            body=submission.parts.main,
+            source=submission.parts.source,
+            attachment_name=word.filename if word else None,
+            attachment_text=text,
+            counting=mode.value,
+            body_zi=count_zi(submission.parts.main, mode),
+            attachment_zi=count_zi(text, mode) if text else None,
+            officer=officer.name if officer else None,
+            officer_email=submission.from_address,
+            author=signature.name if signature else None,
+            author_unit=signature.unit if signature else None,
+            phone=signature.phone if signature else None,
+            signed_on=signature.date if signature else None,
+        )
+
+    def revision(self) -> NewRevision:
+        """The revision row these facts become."""
+        return NewRevision(
+            unit_id=self.unit_id,
+            title=self.title,
+            title_key=fold(self.title),
+            inbox=self.inbox.value,
+            urgent=self.urgent,
+            commission_code=self.commission_code,
+            body=self.body,
+            source=self.source,
+            attachment_name=self.attachment_name,
+            attachment_text=self.attachment_text,
+            body_zi=self.body_zi,
+            attachment_zi=self.attachment_zi,
+            counting=self.counting,
+            officer=self.officer,
+            author=self.author,
+            author_unit=self.author_unit,
+            phone=self.phone,
+            signed_on=self.signed_on,
+        )
+
+    def describe(self, item: StoredItem, prior: PriorItem | None) -> dict[str, Any]:
+        """The filed item as receipts and the JSON output describe it."""
+        return {
+            "tracking": item.tracking,
+            "unit": item.unit_id,
+            "title": item.title,
+            "inbox": self.inbox.value,
+            "counting": self.counting,
+            "body_chars": self.body_zi,
+            "attachment_chars": self.attachment_zi,
+            "attachment_name": self.attachment_name,
+            "officer": self.officer,
+            "officer_email": self.officer_email,
+            "author_unit": self.author_unit,
+            "author": self.author,
+            "phone": self.phone,
+            "date": self.signed_on.isoformat() if self.signed_on else None,
+            "source": self.source,
+            "revision": item.revision > 1,
+            "revision_number": item.revision,
+            "revises": prior.tracking if prior and item.revision > 1 else None,
+            "urgent": self.urgent,
+            "commissioned": self.commissioned,
+            "commission_code": self.commission_code,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Processed:
     """The outcome of processing one message."""
 
@@ -46,6 +154,8 @@ class Processed:
     item: StoredItem | None  # the item filed (new or revised) when accepted
     message_pk: int
     replies: int = 0  # replies queued to be sent (suppressed ones not counted)
+    #: The item as receipts and `check --json` describe it, when one was filed.
+    facts: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +177,7 @@ class Pipeline:
         *,
         replies: Replies | None = None,
         answer_old: bool = False,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -75,6 +186,7 @@ class Pipeline:
         self.replies = replies
         #: Answer mail older than ``replies.max_age_hours`` too (an operator replays it on purpose).
         self.answer_old = answer_old
+        self.clock = clock
         self._zone = _zone(settings.rules.timezone)
 
     async def process(
@@ -95,7 +207,7 @@ class Pipeline:
         the headers of an oversized message."""
         started = time.perf_counter()
         submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes, size=size)
-        arrival = received_at or received_header_time(submission) or dt.datetime.now(dt.UTC)
+        arrival = received_at or received_header_time(submission) or self.clock.now()
         async with self.store.transaction() as repo:
             past = await repo.past_verdict(
                 ref.mailbox, ref.key, submission.content_hash if same_bytes_are_same_message else None
@@ -105,14 +217,16 @@ class Pipeline:
                 return AlreadyProcessed(past)
             context = await self.context(repo, submission, inbox, arrival)
             verdict = evaluate(submission, context, self.rules)
-            now = dt.datetime.now(dt.UTC)
+            now = self.clock.now()
             record = self._message(submission, context, verdict, ref, raw)
             elapsed = round((time.perf_counter() - started) * 1000, 2)
             message_pk = await repo.add_message(dataclasses.replace(record, processing_ms=elapsed), now)
-            item = None
+            item = facts = None
             if verdict.outcome is Outcome.ACCEPTED:
-                item = await self.file_item(repo, submission, context, message_pk, now)
-            queued = await self.queue_replies(repo, submission, context, verdict, item, message_pk, now)
+                item, facts = await self.file_item(repo, submission, context, message_pk, now)
+            queued = await self.queue_replies(
+                repo, submission, context, verdict, item, facts, message_pk, now
+            )
         log.info(
             "message_processed",
             mailbox=ref.mailbox,
@@ -123,7 +237,7 @@ class Pipeline:
             tracking=item.tracking if item else None,
             replies=queued,
         )
-        return Processed(submission, context, verdict, item, message_pk, queued)
+        return Processed(submission, context, verdict, item, message_pk, queued, facts)
 
     async def context(
         self, repo: Repository, submission: Submission, inbox: Inbox, arrival: dt.datetime
@@ -169,8 +283,9 @@ class Pipeline:
 
     async def file_item(
         self, repo: Repository, submission: Submission, context: Context, message_pk: int, now: dt.datetime
-    ) -> StoredItem:
-        """File an accepted message as a new item or the next revision of its prior item."""
+    ) -> tuple[StoredItem, dict[str, Any]]:
+        """File an accepted message as a new item or the next revision of its prior item; returns the
+        item and its facts as the receipt states them."""
         prior = context.history.prior_item
         revises = await repo.item_by_tracking(prior.tracking) if prior else None
         late = False
@@ -178,37 +293,11 @@ class Pipeline:
         if code:
             commission = await repo.commission(code)
             late = commission is not None and context.received_at > commission.deadline
-        return await repo.add_revision(
-            self._revision(submission, context), message_pk=message_pk, revises=revises, now=now, late=late
+        facts = ItemFacts.of(submission, context)
+        item = await repo.add_revision(
+            facts.revision(), message_pk=message_pk, revises=revises, now=now, late=late, zone=self._zone
         )
-
-    def _revision(self, submission: Submission, context: Context) -> NewRevision:
-        unit = context.unit_for(submission)
-        officer = context.officer_for(submission)
-        signature = submission.parts.signature
-        word = first_word(submission.attachments)
-        mode = context.settings.counting
-        title = _title(submission)
-        text = word.word.text if word and word.word else None
-        return NewRevision(
-            unit_id=unit.id if unit else (submission.subject.identifier or ""),
-            title=title,
-            title_key=fold(title),
-            inbox=context.inbox.value,
-            urgent=submission.subject.urgent,
-            commission_code=submission.subject.commission_code,
-            body=submission.parts.main,
-            source=submission.parts.source,
-            attachment_name=word.filename if word else None,
-            attachment_text=text,
-            body_zi=count_zi(submission.parts.main, mode),
-            attachment_zi=count_zi(text, mode) if text else None,
-            counting=mode.value,
-            officer=officer.name if officer else (signature.name if signature else None),
-            author_unit=signature.unit if signature else None,
-            phone=signature.phone if signature else None,
-            signed_on=signature.date if signature else None,
-        )
+        return item, facts.describe(item, prior)
 
     async def queue_replies(
         self,
@@ -217,6 +306,7 @@ class Pipeline:
         context: Context,
         verdict: Verdict,
         item: StoredItem | None,
+        facts: dict[str, Any] | None,
         message_pk: int,
         now: dt.datetime,
     ) -> int:
@@ -233,7 +323,6 @@ class Pipeline:
             received_at=context.received_at.astimezone(self._zone),
         )
         findings = [ReplyFinding(**f) for f in self.messages_for(verdict)]
-        facts = item_facts(submission, context, item) if item else None
         messages: list[tuple[str, Rendered, str | None]] = []
         suppressed = await self._suppression(repo, submission.from_address, context.received_at, now)
         if facts is not None and item is not None:
@@ -296,35 +385,7 @@ def stored_findings(verdict: Verdict) -> list[dict[str, Any]]:
 
 def item_facts(submission: Submission, context: Context, item: StoredItem) -> dict[str, Any]:
     """The filed item as receipts and the JSON output describe it."""
-    signature = submission.parts.signature
-    officer = context.officer_for(submission)
-    word = first_word(submission.attachments)
-    mode = context.settings.counting
-    text = word.word.text if word is not None and word.word else None
-    prior = context.history.prior_item
-    return {
-        "tracking": item.tracking,
-        "unit": item.unit_id,
-        "title": item.title,
-        "inbox": context.inbox.value,
-        "counting": mode.value,
-        "body_chars": count_zi(submission.parts.main, mode),
-        "attachment_chars": count_zi(text, mode) if text else None,
-        "attachment_name": word.filename if word else None,
-        "officer": officer.name if officer else (signature.name if signature else None),
-        "officer_email": submission.from_address,
-        "author_unit": signature.unit if signature else None,
-        "author": signature.name if signature else None,
-        "phone": signature.phone if signature else None,
-        "date": signature.date.isoformat() if signature and signature.date else None,
-        "source": submission.parts.source,
-        "revision": item.revision > 1,
-        "revision_number": item.revision,
-        "revises": prior.tracking if prior and item.revision > 1 else None,
-        "urgent": submission.subject.urgent,
-        "commissioned": submission.subject.commissioned,
-        "commission_code": submission.subject.commission_code,
-    }
+    return ItemFacts.of(submission, context).describe(item, context.history.prior_item)
 
 
 def first_word(attachments: tuple[Attachment, ...]) -> Attachment | None:

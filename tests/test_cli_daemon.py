@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -39,8 +40,10 @@ def test_the_embedded_default_runs_once_from_an_empty_directory(workdir: Path) -
     assert "2 units" in imported.stdout
     inbox = workdir / "var" / "mail" / "daily" / "new"
     inbox.mkdir(parents=True)
-    (inbox / "1.eml").write_bytes(submission(1))
-    (inbox / "2.eml").write_bytes(submission(2, title="越秀区的信息", identifier="越秀区"))
+    # The command runs on the machine's clock: the mail arrived a minute ago by that clock.
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    (inbox / "1.eml").write_bytes(submission(1, at=now))
+    (inbox / "2.eml").write_bytes(submission(2, title="越秀区的信息", identifier="越秀区", at=now))
     ran = mailgate(workdir, "run", "--once")
     assert ran.returncode == 0, ran.stderr
     assert '"event": "message_processed"' in ran.stderr

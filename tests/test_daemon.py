@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
+import functools
 import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from messages import REGISTRY, submission
+from messages import FIXTURE_TIME, REGISTRY, submission
 from sqlalchemy import func, select
 
 from mailgate.app import build_daemon
+from mailgate.clock import FrozenClock
 from mailgate.config import Settings
 from mailgate.daemon import Daemon
 from mailgate.store import Store
@@ -21,12 +24,27 @@ from mailgate.store.models import Failure, Message, Outbox
 _names = itertools.count(1)
 
 
-class World:
-    """A daemon's surroundings in a temporary directory."""
+#: The daemon's tests run with the clock at the fixtures' own moment, a year ahead and a year behind:
+#: every message is dated relative to the clock, so no test depends on the calendar.
+EPOCHS = {
+    "fixture-day": FIXTURE_TIME,
+    "a-year-ahead": FIXTURE_TIME + dt.timedelta(days=365),
+    "a-year-behind": FIXTURE_TIME - dt.timedelta(days=365),
+}
 
-    def __init__(self, root: Path, store: Store, **overrides: Any) -> None:
+
+@pytest.fixture(params=list(EPOCHS))
+def clock(request: pytest.FixtureRequest) -> FrozenClock:
+    return FrozenClock(EPOCHS[request.param] + dt.timedelta(minutes=1))
+
+
+class World:
+    """A daemon's surroundings in a temporary directory, on a frozen clock."""
+
+    def __init__(self, root: Path, store: Store, clock: FrozenClock, **overrides: Any) -> None:
         self.root = root
         self.store = store
+        self.clock = clock
         (root / "registry.toml").write_text(REGISTRY, encoding="utf-8")
         fields: dict[str, Any] = {
             "registry_file": root / "registry.toml",
@@ -45,8 +63,12 @@ class World:
         (new / name).write_bytes(raw)
         return name
 
+    def submission(self, n: int = 1, **fields: Any) -> bytes:
+        """A message that arrived a minute ago, by the world's clock."""
+        return submission(n, at=self.clock.now() - dt.timedelta(minutes=1), **fields)
+
     async def run_once(self, patch: Callable[[Daemon], None] | None = None) -> Daemon:
-        daemon = await build_daemon(self.settings, self.store)
+        daemon = await build_daemon(self.settings, self.store, clock=self.clock)
         if patch:
             patch(daemon)
         await daemon.run(once=True)
@@ -66,14 +88,14 @@ class World:
 
 
 @pytest.fixture
-async def world(store: Store, tmp_path: Path) -> World:
-    return World(tmp_path, store)
+async def world(store: Store, tmp_path: Path, clock: FrozenClock) -> World:
+    return World(tmp_path, store, clock)
 
 
 async def test_every_message_gets_one_verdict_and_at_most_one_reply(world: World) -> None:
-    good = world.deliver(submission(1))
-    bad = world.deliver(submission(2, title="另一条信息", identifier="越秀区"))
-    auto = world.deliver(submission(3, headers={"Auto-Submitted": "auto-replied"}))
+    good = world.deliver(world.submission(1))
+    bad = world.deliver(world.submission(2, title="另一条信息", identifier="越秀区"))
+    auto = world.deliver(world.submission(3, headers={"Auto-Submitted": "auto-replied"}))
     await world.run_once()
     assert world.folder(".Processed") == [good]
     assert world.folder(".Rejected") == [bad]
@@ -94,7 +116,7 @@ async def test_every_message_gets_one_verdict_and_at_most_one_reply(world: World
 
 
 async def test_a_message_found_again_after_a_crash_is_filed_not_reprocessed(world: World) -> None:
-    name = world.deliver(submission(1))
+    name = world.deliver(world.submission(1))
     await world.run_once()
     # The verdict was committed but the daemon died before filing: the file is still there.
     world.deliver((world.root / "daily" / ".Processed" / "cur" / f"{name}:2,S").read_bytes(), name=name)
@@ -105,8 +127,8 @@ async def test_a_message_found_again_after_a_crash_is_filed_not_reprocessed(worl
 
 
 async def test_a_poison_message_is_retried_then_quarantined_without_a_reply(world: World) -> None:
-    poison = world.deliver(submission(1))
-    fine = world.deliver(submission(2, title="越秀区老城区改造"))
+    poison = world.deliver(world.submission(1))
+    fine = world.deliver(world.submission(2, title="越秀区老城区改造"))
 
     def break_one(daemon: Daemon) -> None:
         real = daemon.pipeline.process
@@ -140,7 +162,7 @@ async def test_a_poison_message_is_retried_then_quarantined_without_a_reply(worl
 
 async def test_replies_are_rate_limited_per_address(world: World) -> None:
     for n in range(1, 26):
-        world.deliver(submission(n, title=f"第{n}条信息"))
+        world.deliver(world.submission(n, title=f"第{n}条信息"))
     await world.run_once()
     assert len(world.replies()) == 20
     assert await world.count(Outbox, Outbox.status == "suppressed", Outbox.reason == "rate_limit") == 5
@@ -148,7 +170,7 @@ async def test_replies_are_rate_limited_per_address(world: World) -> None:
 
 async def test_old_mail_is_processed_but_not_answered(world: World) -> None:
     world.deliver(
-        submission(1, date="Mon, 02 Nov 2026 09:58:00 +0800", received="Mon, 02 Nov 2026 10:00:00 +0800")
+        submission(1, at=world.clock.now() - dt.timedelta(hours=73))
     )
     await world.run_once()
     assert world.replies() == []
@@ -156,9 +178,9 @@ async def test_old_mail_is_processed_but_not_answered(world: World) -> None:
     assert await world.count(Message, Message.verdict == "accepted") == 1
 
 
-async def test_urgent_items_alert_the_editors(store: Store, tmp_path: Path) -> None:
-    world = World(tmp_path, store, replies={"editors_address": "editors@gzy.gov.cn"})
-    world.deliver(submission(1, markers="【紧急】"))
+async def test_urgent_items_alert_the_editors(store: Store, tmp_path: Path, clock: FrozenClock) -> None:
+    world = World(tmp_path, store, clock, replies={"editors_address": "editors@gzy.gov.cn"})
+    world.deliver(world.submission(1, markers="【紧急】"))
     await world.run_once()
     kinds = sorted(str(m["To"]) for m in world.replies())
     assert any("editors@gzy.gov.cn" in to for to in kinds)
@@ -166,11 +188,11 @@ async def test_urgent_items_alert_the_editors(store: Store, tmp_path: Path) -> N
 
 
 async def test_a_revision_replying_to_its_receipt_is_linked(world: World) -> None:
-    world.deliver(submission(1))
+    world.deliver(world.submission(1))
     await world.run_once()
     receipt = world.replies()[0]
     tracking = str(receipt["X-Mailgate-Tracking"])
-    revised = submission(
+    revised = world.submission(
         2,
         markers="【修改稿】",
         title="天河区智慧城市建设又有新进展",  # a new title: only In-Reply-To can link it
@@ -185,11 +207,11 @@ async def test_a_revision_replying_to_its_receipt_is_linked(world: World) -> Non
     assert "第 2 稿" in body
 
 
-async def test_replies_wait_while_the_transport_fails(store: Store, tmp_path: Path) -> None:
+async def test_replies_wait_while_the_transport_fails(store: Store, tmp_path: Path, clock: FrozenClock) -> None:
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the outbox directory should be", encoding="utf-8")
-    world = World(tmp_path, store, transport={"directory": blocked})
-    world.deliver(submission(1))
+    world = World(tmp_path, store, clock, transport={"directory": blocked})
+    world.deliver(world.submission(1))
     await world.run_once()
     assert await world.count(Outbox, Outbox.status == "pending", Outbox.attempts == 1) == 1
     assert await world.count(Message) == 1

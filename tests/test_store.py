@@ -49,6 +49,7 @@ def revision(**overrides: object) -> NewRevision:
         "attachment_zi": None,
         "counting": "word",
         "officer": "张三",
+        "author": "张三",
         "author_unit": "天河区政府办",
         "phone": "38622000",
         "signed_on": dt.date(2026, 11, 26),

@@ -25,6 +25,7 @@ from mailgate.cli._app import (
     with_store,
 )
 from mailgate.cli._web import session_key_or_exit
+from mailgate.clock import SYSTEM_CLOCK
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.log import configure as configure_logging
 from mailgate.registry import Registry, dump_registry, load_registry
@@ -157,7 +158,7 @@ def health(
     except MailgateError as exc:
         typer.echo(f"unhealthy: {exc}", err=True)
         raise typer.Exit(1) from exc
-    now = dt.datetime.now(dt.UTC)
+    now = SYSTEM_CLOCK.now()
     healthy = True
     for component in ("inbox:daily", "inbox:commissioned", "outbox"):
         beat = found.get(component)

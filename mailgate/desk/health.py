@@ -17,6 +17,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select, text
 
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.errors import StoreError
 from mailgate.store import Store
@@ -87,9 +88,9 @@ class Health:
         }
 
 
-async def status(store: Store, settings: Settings, *, now: dt.datetime | None = None) -> Health:
+async def status(store: Store, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Health:
     """What the heartbeats, the outbox and the failures say now; a database error makes it unhealthy."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = clock.now()
     stale = settings.web.stale_seconds
     try:
         async with store.reading() as repo:

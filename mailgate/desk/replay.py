@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.desk.log import LogFilter, list_log
 from mailgate.errors import StoreError
@@ -107,9 +108,10 @@ async def preview(
     refs: Sequence[ReplayRef],
     *,
     progress: Callable[[ReplayPreview], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[ReplayPreview]:
     """What replaying each of ``refs`` would change, changing nothing (LookupError for an unknown ref)."""
-    pipeline = await _pipeline(store, settings, send_replies=False)
+    pipeline = await _pipeline(store, settings, send_replies=False, clock=clock)
     results: list[ReplayPreview] = []
     for ref in refs:
         planned = await _preview_one(pipeline, ref)
@@ -127,11 +129,12 @@ async def apply(
     *,
     send_replies: bool,
     progress: Callable[[ReplayPreview], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[ReplayPreview]:
     """Replay each of ``refs`` for real: a rejected or ignored message gets its new verdict (and its
     item and reply), a quarantined one is processed and released. Each ref commits on its own;
     one that changes nothing, or cannot be applied, is left as it is and says why in ``note``."""
-    pipeline = await _pipeline(store, settings, send_replies=send_replies)
+    pipeline = await _pipeline(store, settings, send_replies=send_replies, clock=clock)
     results: list[ReplayPreview] = []
     for ref in refs:
         if ref.kind == "message":
@@ -151,13 +154,13 @@ async def _preview_one(pipeline: Pipeline, ref: ReplayRef) -> ReplayPreview:
     return planned
 
 
-async def _pipeline(store: Store, settings: Settings, *, send_replies: bool) -> Pipeline:
+async def _pipeline(store: Store, settings: Settings, *, send_replies: bool, clock: Clock) -> Pipeline:
     """The daemon's pipeline over the registry now in the database; replays answer old mail too."""
     replies = None
     if send_replies:
         replies = Replies.from_settings(settings)
     registry = await load_registry(store)
-    return Pipeline(store, registry, settings, default_rules(), replies=replies, answer_old=True)
+    return Pipeline(store, registry, settings, default_rules(), replies=replies, answer_old=True, clock=clock)
 
 
 class _AsIfNew(Repository):
@@ -345,7 +348,7 @@ async def _apply_message_in(
         row = await repo.session.get(Message, ref.id)
         if evaluation is None or row is None:
             return planned
-        now = dt.datetime.now(dt.UTC)
+        now = pipeline.clock.now()
         submission, context, verdict = evaluation.submission, evaluation.context, evaluation.verdict
         unit = context.unit_for(submission)
         replay = Replay(
@@ -359,12 +362,12 @@ async def _apply_message_in(
         )
         row.verdict, row.findings = replay.new_verdict, replay.new_findings
         row.unit_id = unit.id if unit else None
-        item = None
+        item = facts = None
         if verdict.outcome is Outcome.ACCEPTED:
-            item = await pipeline.file_item(repo, submission, context, row.id, now)
+            item, facts = await pipeline.file_item(repo, submission, context, row.id, now)
         outbox = None
         if send_replies and verdict.outcome is not Outcome.IGNORED:
-            await pipeline.queue_replies(repo, submission, context, verdict, item, row.id, now)
+            await pipeline.queue_replies(repo, submission, context, verdict, item, facts, row.id, now)
             outbox = await _answer(repo.session, row.id)
         replay.outbox_id = outbox.id if outbox else None
         repo.session.add(replay)
@@ -403,7 +406,7 @@ async def _apply_failure(
             return dataclasses.replace(
                 planned, changed=False, reply=None, note=NOTE_RELEASED, applicable=False
             )
-        now = dt.datetime.now(dt.UTC)
+        now = pipeline.clock.now()
         failure.released_at = now
         outbox = await _answer(repo.session, message_pk) if send_replies else None
         repo.session.add(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.sources.base import Checkpoint
 from mailgate.store.models import CheckpointRow, Failure, Heartbeat
 from mailgate.store.store import Store
@@ -16,8 +17,9 @@ from mailgate.store.store import Store
 class StoreCheckpoints:
     """Source checkpoints kept in the database (the ``Checkpoints`` protocol)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
+        self.clock = clock
 
     async def load(self, mailbox: str) -> Checkpoint | None:
         async with self.store.transaction() as repo:
@@ -25,7 +27,7 @@ class StoreCheckpoints:
             return None if row is None else Checkpoint(row.uidvalidity, row.last_uid)
 
     async def save(self, mailbox: str, checkpoint: Checkpoint) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock.now()
         async with self.store.transaction() as repo:
             row = await repo.session.get(CheckpointRow, mailbox)
             if row is None:
@@ -56,9 +58,10 @@ class FailureState:
 class Failures:
     """Failing messages: counted per attempt, quarantined (raw bytes kept) after too many."""
 
-    def __init__(self, store: Store, max_attempts: int) -> None:
+    def __init__(self, store: Store, max_attempts: int, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.max_attempts = max_attempts
+        self.clock = clock
 
     async def known(self, mailbox: str) -> dict[str, FailureState]:
         """Every message of ``mailbox`` that has failed, by source key (usually none)."""
@@ -78,7 +81,7 @@ class Failures:
         subject: str | None = None,
     ) -> FailureState:
         """Count one more failure; quarantine the message when it has failed ``max_attempts`` times."""
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock.now()
         async with self.store.transaction() as repo:
             row = await _failure(repo.session, mailbox, key)
             if row is None:
@@ -125,11 +128,12 @@ async def _failure(session: Any, mailbox: str, key: str) -> Failure | None:
 class Heartbeats:
     """Signs of life of the daemon's components, for `mailgate health` and the status page."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
+        self.clock = clock
 
     async def beat(self, component: str, **state: Any) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock.now()
         async with self.store.transaction() as repo:
             row = await repo.session.get(Heartbeat, component)
             if row is None:

@@ -49,6 +49,7 @@ class NewRevision:
     attachment_zi: int | None
     counting: str
     officer: str | None
+    author: str | None
     author_unit: str | None
     phone: str | None
     signed_on: dt.date | None
@@ -304,8 +305,10 @@ class Repository:
         revises: StoredItem | None,
         now: dt.datetime,
         late: bool = False,
+        zone: dt.tzinfo = dt.UTC,
     ) -> StoredItem:
-        """File an accepted message: a new item, or the next revision of ``revises``."""
+        """File an accepted message: a new item, or the next revision of ``revises``. A new item's
+        tracking number carries the filing date in ``zone`` (the units' time zone)."""
         if revises is None:
             item = Item(
                 tracking="",
@@ -321,7 +324,7 @@ class Repository:
             )
             self.session.add(item)
             await self.session.flush()
-            item.tracking = tracking_number(item.id, now)
+            item.tracking = tracking_number(item.id, now.astimezone(zone))
             number = 1
         else:
             loaded = await self.session.get(Item, revises.id)
@@ -347,6 +350,7 @@ class Repository:
                 attachment_zi=revision.attachment_zi,
                 counting=revision.counting,
                 officer=revision.officer,
+                author=revision.author,
                 author_unit=revision.author_unit,
                 phone=revision.phone,
                 signed_on=revision.signed_on,
@@ -361,5 +365,6 @@ class Repository:
 
 
 def tracking_number(item_id: int, when: dt.datetime) -> str:
-    """The number units quote: the filing date and the item's serial, e.g. ``20261126-000042``."""
+    """The number units quote: the filing date (as ``when`` reads it: pass it in the units' zone) and
+    the item's serial, e.g. ``20261126-000042``."""
     return f"{when:%Y%m%d}-{item_id:06d}"

@@ -13,6 +13,7 @@ import docx
 from messages import REGISTRY
 from sqlalchemy import text, update
 
+from mailgate.clock import FrozenClock
 from mailgate.config import Settings
 from mailgate.pipeline import MessageRef, Pipeline, Processed
 from mailgate.registry import registry_from_mapping
@@ -68,6 +69,8 @@ class Desk:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.settings = Settings()
+        #: The desk's time: five minutes after the test messages arrive, unless a test moves it.
+        self.clock = FrozenClock(ARRIVAL + dt.timedelta(minutes=5))
         self.pipeline: Pipeline | None = None
         self._keys = itertools.count(1)
         self._serial = itertools.count(1000)
@@ -76,7 +79,12 @@ class Desk:
         await replace_registry(self.store, registry_from_mapping(tomllib.loads(REGISTRY)))
         replies = Replies(sender=self.settings.replies.from_address)
         self.pipeline = Pipeline(
-            self.store, await load_registry(self.store), self.settings, default_rules(), replies=replies
+            self.store,
+            await load_registry(self.store),
+            self.settings,
+            default_rules(),
+            replies=replies,
+            clock=self.clock,
         )
 
     async def file(
@@ -120,6 +128,7 @@ class Desk:
                     attachment_zi=None,
                     counting="word",
                     officer=None,
+                    author=None,
                     author_unit=None,
                     phone=None,
                     signed_on=None,
