@@ -2,17 +2,84 @@
 
 from __future__ import annotations
 
+import email.errors
+import re
+import string
 import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from email.headerregistry import Address
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mailgate.errors import ConfigurationError
 from mailgate.mail.counting import CountMode
 
+if TYPE_CHECKING:
+    from rules.base import Rule
+
 SeverityName = Literal["reject", "warn", "ignore", "off"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def _invalid(reason: str) -> PydanticCustomError:
+    """A validation error whose message is ``reason`` as it is (no "Value error, " prefix)."""
+    return PydanticCustomError("mailgate_setting", "{reason}", {"reason": reason})
+
+
+def _one_line(value: str) -> str:
+    """A value that ends up in a mail header or a protocol command: no line breaks, no controls."""
+    if _CONTROL.search(value):
+        raise _invalid(f"must be one line without control characters, not {value!r}")
+    return value
+
+
+def _header_word(value: str) -> str:
+    _one_line(value)
+    if not value.strip():
+        raise _invalid("must not be empty")
+    return value
+
+
+def _address(value: str) -> str:
+    """An addr-spec such as ``inf@gzy.gov.cn``: exactly one address, nothing around it."""
+    _one_line(value)
+    try:
+        parsed: Address | None = Address(addr_spec=value)
+    except (ValueError, IndexError, email.errors.HeaderParseError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != value or not parsed.username or not parsed.domain:
+        raise _invalid(f"{value!r} is not an e-mail address (one address such as inf@gzy.gov.cn)")
+    return value
+
+
+def _domain(value: str) -> str:
+    if _DOMAIN.fullmatch(value) is None:
+        raise _invalid(f"{value!r} is not a domain name")
+    return value
+
+
+#: Strings that end up in mail headers or IMAP/SMTP commands.
+OneLine = Annotated[str, AfterValidator(_one_line)]
+HeaderWord = Annotated[str, AfterValidator(_header_word)]
+EmailAddress = Annotated[str, AfterValidator(_address)]
+DomainName = Annotated[str, AfterValidator(_domain)]
 
 
 class RulesSettings(BaseModel):
@@ -33,9 +100,14 @@ class RulesSettings(BaseModel):
     #: Per-message overrides of rule messages, keyed ``"rule"`` or ``"rule.reason"``.
     messages: dict[str, str] = Field(default_factory=dict)
     #: authserv-ids whose Authentication-Results headers are trusted (our own MTA's).
-    trusted_authserv_ids: list[str] = Field(default_factory=list)
+    trusted_authserv_ids: list[OneLine] = Field(default_factory=list)
     #: Value of the X-Loop header mailgate puts on its own notices.
-    loop_marker: str = "mailgate"
+    loop_marker: HeaderWord = "mailgate"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The units' time zone (``timezone``; checked when the settings are loaded)."""
+        return zoneinfo.ZoneInfo(self.timezone)
 
 
 class StoreSettings(BaseModel):
@@ -49,6 +121,24 @@ class StoreSettings(BaseModel):
     auto_migrate: bool = True
     #: Keep every message's raw bytes in the database (the rejection log shows the original).
     keep_raw: bool = True
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of a SQLite store; None for other databases and in-memory SQLite."""
+        from sqlalchemy.engine import make_url  # SQLAlchemy only when a store is wanted
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(self.url)
+        except ArgumentError:
+            return None
+        database = url.database
+        if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+            return None
+        if database.startswith("file:"):  # SQLite URI form, ?uri=true
+            database = database[len("file:") :].split("?", 1)[0]
+            return Path(database) if database and database != ":memory:" else None
+        return Path(database)
 
 
 class Secret(BaseModel):
@@ -72,9 +162,9 @@ class Secret(BaseModel):
 class ImapAccount(Secret):
     """The login of one watched mailbox."""
 
-    username: str = Field(min_length=1)
+    username: OneLine = Field(min_length=1)
     #: The folder watched for new mail.
-    mailbox: str = "INBOX"
+    mailbox: HeaderWord = "INBOX"
 
 
 class FolderSettings(BaseModel):
@@ -82,10 +172,10 @@ class FolderSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    accepted: str = "Processed"
-    rejected: str = "Rejected"
-    ignored: str = "Ignored"
-    quarantined: str = "Quarantine"
+    accepted: HeaderWord = "Processed"
+    rejected: HeaderWord = "Rejected"
+    ignored: HeaderWord = "Ignored"
+    quarantined: HeaderWord = "Quarantine"
 
 
 class ImapSettings(BaseModel):
@@ -151,7 +241,7 @@ class SmtpSettings(Secret):
     host: str = "127.0.0.1"
     port: int | None = Field(None, gt=0, lt=65536)  # default: 465 for tls, 587 for starttls, else 25
     security: Literal["tls", "starttls", "none"] = "starttls"
-    username: str | None = None
+    username: OneLine | None = None
     timeout_seconds: float = Field(60.0, gt=0)
 
     @property
@@ -174,14 +264,14 @@ class ReplySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    from_address: str = "inf@gzy.gov.cn"
-    from_name: str = "市政府办公厅新闻信息处"
+    from_address: EmailAddress = "inf@gzy.gov.cn"
+    from_name: OneLine = "市政府办公厅新闻信息处"
     #: Urgent items (【紧急】/【重大】) are also sent here at once; empty: no alerts.
-    editors_address: str | None = None
+    editors_address: EmailAddress | None = None
     #: Operator templates: a directory with zh-Hans/ and zh-Hant/ subfolders.
     template_dir: Path | None = None
     #: Domain for the Message-IDs of replies.
-    domain: str = "mailgate.invalid"
+    domain: DomainName = "mailgate.invalid"
     #: At most this many automatic replies to one address per hour.
     per_address_per_hour: int = Field(20, ge=0)
     #: No reply to mail that arrived longer ago than this (a backlog found on first start).
@@ -190,6 +280,11 @@ class ReplySettings(BaseModel):
     max_attempts: int = Field(12, gt=0)
     retry_min_seconds: float = Field(5.0, gt=0)
     retry_max_seconds: float = Field(1800.0, gt=0)
+
+    @field_validator("editors_address", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class ProcessingSettings(BaseModel):
@@ -261,6 +356,32 @@ class Settings(BaseSettings):
         # Environment beats the file, which comes in as init arguments.
         return (env_settings, init_settings, file_secret_settings)
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The units' time zone: the one source of it for everything that shows or reads local time."""
+        return self.rules.zone
+
+    @model_validator(mode="after")
+    def _rules_exist(self) -> Settings:
+        problems = rule_problems(self.rules)
+        if problems:
+            raise _invalid("\n  ".join(problems))
+        return self
+
+
+#: Settings naming files or folders: a relative value in a config file is relative to the file's folder.
+FILE_RELATIVE: tuple[tuple[str, ...], ...] = (
+    ("registry_file",),
+    ("source", "daily"),
+    ("source", "commissioned"),
+    ("source", "imap", "daily", "password_file"),
+    ("source", "imap", "commissioned", "password_file"),
+    ("transport", "directory"),
+    ("transport", "smtp", "password_file"),
+    ("replies", "template_dir"),
+    ("web", "secret_key_file"),
+)
+
 
 def load_settings(path: Path | None = None) -> Settings:
     """Read ``path`` (TOML) if given, overlay the environment, and validate the lot."""
@@ -272,19 +393,117 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
-        base = path.parent
-        if isinstance(data.get("registry_file"), str):
-            data["registry_file"] = str((base / data["registry_file"]).resolve())
+        _anchor(data, path.parent)
     try:
         return Settings(**data)
     except ValidationError as exc:
         raise ConfigurationError(_describe(exc, path)) from exc
 
 
+def _anchor(data: dict[str, Any], base: Path) -> None:
+    """Make the relative paths in ``data`` (a config file's tables) relative to ``base``, its folder."""
+    for keys in FILE_RELATIVE:
+        table: Any = data
+        for key in keys[:-1]:
+            table = table.get(key) if isinstance(table, dict) else None
+        if isinstance(table, dict) and isinstance(table.get(keys[-1]), str):
+            table[keys[-1]] = str((base / Path(table[keys[-1]]).expanduser()).resolve())
+    store = data.get("store")
+    if isinstance(store, dict) and isinstance(store.get("url"), str):
+        store["url"] = _anchor_sqlite(store["url"], base)
+
+
+def _anchor_sqlite(url: str, base: Path) -> str:
+    """``url`` with a relative SQLite database path made relative to ``base``; other URLs as they are."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # the store reports it
+    database = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+        or Path(database).is_absolute()
+    ):
+        return url
+    return parsed.set(database=str((base / database).resolve())).render_as_string(hide_password=False)
+
+
+def rule_problems(settings: RulesSettings) -> list[str]:
+    """What is wrong with the time zone, severities and message overrides, one line each."""
+    problems = []
+    try:
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        problems.append(
+            f"rules.timezone: unknown time zone {settings.timezone!r} (an IANA name such as 'Asia/Shanghai')"
+        )
+    if not settings.severities and not settings.messages:
+        return problems
+    # Imported here: the rules import this module, and loading them is only needed to check overrides.
+    from rules import default_rules
+
+    known = {rule.name: rule for rule in default_rules()}
+    for name in settings.severities:
+        if name not in known:
+            problems.append(f"rules.severities.{name}: no such rule (`mailgate rules` lists them)")
+    for key, template in settings.messages.items():
+        problem = _message_problem(key, template, known)
+        if problem:
+            problems.append(f"rules.messages.{key}: {problem}")
+    return problems
+
+
+def _message_problem(key: str, template: str, known: Mapping[str, Rule]) -> str | None:
+    """Why the override ``key = template`` cannot work, if it cannot."""
+    name, _, reason = key.partition(".")
+    rule = known.get(name)
+    if rule is None:
+        return "no such rule (`mailgate rules` lists them)"
+    if reason and reason not in rule.messages:
+        return f"{name} has no message {reason!r} (it has: {', '.join(rule.messages)})"
+    # A rule-wide override stands in for every message of the rule: only what all of them have.
+    replaced = [rule.messages[reason]] if reason else list(rule.messages.values())
+    allowed = set.intersection(*(_placeholders(text) for text in replaced))
+    try:
+        used = _placeholders(template)
+    except ValueError as exc:
+        return f"not a valid message template: {exc}"
+    unknown = sorted(used - allowed)
+    if not unknown:
+        return None
+    has = ", ".join(f"{{{p}}}" for p in sorted(allowed)) or "none"
+    unknown_text = ", ".join(f"{{{p}}}" for p in unknown)
+    if reason or len(replaced) == 1:
+        return f"unknown placeholder {unknown_text} (the message's placeholders: {has})"
+    return (
+        f"unknown placeholder {unknown_text} (placeholders every message of {name} has: {has}; "
+        f'for one message only, use a key "{name}.<reason>")'
+    )
+
+
+def _placeholders(template: str) -> set[str]:
+    """The parameter names ``template`` uses: ``{count}``, ``{count:>4}`` and ``{count.real}`` name count."""
+    names = set()
+    for _, field, spec, _ in string.Formatter().parse(template):
+        if field is None:
+            continue
+        names.add(re.split(r"[.\[]", field, maxsplit=1)[0])
+        if spec:
+            names |= _placeholders(spec)
+    return names
+
+
 def _describe(exc: ValidationError, path: Path | None) -> str:
     where = f" in {path}" if path else ""
     lines = [f"invalid configuration{where}:"]
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {loc}: {err['msg']}")
+        loc = ".".join(str(p) for p in err["loc"])
+        # Checks across settings (Settings._rules_exist) name their keys in the message itself.
+        lines.append(f"  {loc}: {err['msg']}" if loc else f"  {err['msg']}")
     return "\n".join(lines)
