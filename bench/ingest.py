@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import email.utils
 import json
 import random
 import resource
@@ -46,7 +48,7 @@ BODY = """{title}
 作者单位：{unit}政府办
 姓名：张三
 联系电话：020-3862{n:04d}
-日期：2026年11月26日
+日期：{signed}
 """
 SENTENCE = "今年以来，该区围绕智慧城市建设，新建5G基站1200个，政务服务事项网上办理率达到98%。"
 
@@ -59,8 +61,13 @@ def registry() -> str:
     return "\n".join(lines)
 
 
-def message(n: int, rng: random.Random, docx: bytes) -> bytes:
-    """80 % valid, 20 % with faults; 10 % carry a .docx."""
+#: The units' time zone; the messages are dated at run time, so the benchmark answers them on any day.
+GUANGZHOU = dt.timezone(dt.timedelta(hours=8))
+
+
+def message(n: int, rng: random.Random, docx: bytes, now: dt.datetime | None = None) -> bytes:
+    """80 % valid, 20 % with faults; 10 % carry a .docx. Received ``now`` (default: this moment)."""
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(GUANGZHOU)
     unit, domain = UNITS[n % len(UNITS)]
     title = body_title = f"{unit}第{n}号信息：推进智慧城市建设"
     text = SENTENCE * rng.randint(2, 8)
@@ -75,13 +82,14 @@ def message(n: int, rng: random.Random, docx: bytes) -> bytes:
             body_title = "另一个标题"  # subject-title
         else:
             domain = "unknown.example.cn"  # unregistered-sender
-    body = BODY.format(title=body_title, text=text, unit=unit, n=n)
+    signed = f"{local.year}年{local.month}月{local.day}日"
+    body = BODY.format(title=body_title, text=text, unit=unit, n=n, signed=signed)
     msg = EmailMessage()
-    msg["Received"] = "from mail.gz.gov.cn by mx.gzy.gov.cn; Thu, 26 Nov 2026 10:00:00 +0800"
+    msg["Received"] = f"from mail.gz.gov.cn by mx.gzy.gov.cn; {email.utils.format_datetime(local)}"
     msg["From"] = Address(f"{unit}政府办", addr_spec=f"xxy@{domain}")
     msg["To"] = "inf@gzy.gov.cn"
     msg["Subject"] = f"【{identifier}】{title}"
-    msg["Date"] = "Thu, 26 Nov 2026 09:59:00 +0800"
+    msg["Date"] = email.utils.format_datetime(local - dt.timedelta(minutes=1))
     msg["Message-ID"] = f"<{n}.{uuid.uuid4().hex}@{domain}>"
     msg.set_content(body, charset="gb18030")
     if rng.random() < 0.1:
