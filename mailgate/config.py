@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import email.errors
 import re
 import string
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from email.headerregistry import Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -34,8 +32,10 @@ if TYPE_CHECKING:
 SeverityName = Literal["reject", "warn", "ignore", "off"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOT_ATOM = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
 
 
 def _invalid(reason: str) -> PydanticCustomError:
@@ -58,19 +58,26 @@ def _header_word(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    """An addr-spec such as ``inf@gzy.gov.cn``: exactly one address, nothing around it."""
+    """One plain address such as ``inf@gzy.gov.cn``: an ASCII dot-atom local part and a host name,
+    as a 7-bit message carries it (no display name, no quoting, no list)."""
     _one_line(value)
-    try:
-        parsed: Address | None = Address(addr_spec=value)
-    except (ValueError, IndexError, email.errors.HeaderParseError):
-        parsed = None
-    if parsed is None or parsed.addr_spec != value or not parsed.username or not parsed.domain:
+    local, at, domain = value.rpartition("@")
+    if not at or _DOT_ATOM.fullmatch(local) is None or len(local) > 64 or _host(domain) is None:
         raise _invalid(f"{value!r} is not an e-mail address (one address such as inf@gzy.gov.cn)")
     return value
 
 
+def _host(domain: str) -> str | None:
+    """``domain`` as an ASCII host name (IDNA-encoded when it is not ASCII), or None if it is not one."""
+    try:
+        ascii_domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return ascii_domain if _DOMAIN.fullmatch(ascii_domain) and len(ascii_domain) <= 253 else None
+
+
 def _domain(value: str) -> str:
-    if _DOMAIN.fullmatch(value) is None:
+    if _host(value) != value:
         raise _invalid(f"{value!r} is not a domain name")
     return value
 
@@ -272,8 +279,13 @@ class ReplySettings(BaseModel):
     template_dir: Path | None = None
     #: Domain for the Message-IDs of replies.
     domain: DomainName = "mailgate.invalid"
-    #: At most this many automatic replies to one address per hour.
+    #: At most this many automatic replies to one registered officer's address per hour.
     per_address_per_hour: int = Field(20, ge=0)
+    #: Notices to unregistered senders (often forged From addresses): ``daily`` sends one short notice
+    #: per address per calendar day that quotes nothing of theirs; ``none`` sends none at all.
+    strangers: Literal["daily", "none"] = "daily"
+    #: At most this many notices to unregistered senders per hour, all addresses together; more wait.
+    strangers_per_hour: int = Field(100, gt=0)
     #: No reply to mail that arrived longer ago than this (a backlog found on first start).
     max_age_hours: float = Field(72.0, gt=0)
     #: Sending: attempts before a reply is given up as failed, and the retry backoff.

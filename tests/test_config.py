@@ -69,6 +69,9 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ("[replies]\neditors_address = 'editors'\n", "replies.editors_address: 'editors' is not an e-mail"),
         ("[replies]\neditors_address = 'a@gzy.gov.cn, b@gzy.gov.cn'\n", "replies.editors_address"),
         ("[replies]\neditors_address = '编辑部 <editors@gzy.gov.cn>'\n", "replies.editors_address"),
+        ("[replies]\neditors_address = '\"编辑 部\"@gzy.gov.cn'\n", "replies.editors_address"),
+        ("[replies]\neditors_address = 'editors@gzy..gov.cn'\n", "replies.editors_address"),
+        ("[replies]\nfrom_address = 'inf@'\n", "replies.from_address: 'inf@' is not an e-mail address"),
         ('[replies]\nfrom_address = "inf@gzy.gov.cn\\nX: y"\n', "replies.from_address: must be one line"),
         ('[replies]\nfrom_name = "新闻信息处\\r\\nBcc: x@y.z"\n', "replies.from_name: must be one line"),
         ("[replies]\ndomain = 'bad domain'\n", "replies.domain: 'bad domain' is not a domain name"),
@@ -122,13 +125,13 @@ def test_overrides_that_fit_their_messages_are_accepted(tmp_path: Path) -> None:
         "[rules.messages]\n'body-length' = '正文 {count} 字，超过 {limit:d} 字，请删减 {excess} 字。'\n"
         "'clock-skew.skew' = '差 {minutes} 分钟'\n'stale-date' = '落款 {date}，收到 {received}'\n"
         "'wrong-inbox' = '请投另一个邮箱'\n"
-        "[replies]\neditors_address = ''\nfrom_address = 'xxb@gz.gov.cn'\n",
+        "[replies]\neditors_address = ''\nfrom_address = 'xxb@广州.gov.cn'\n",
         encoding="utf-8",
     )
     settings = load_settings(path)
     assert settings.rules.messages["clock-skew.skew"] == "差 {minutes} 分钟"
     assert settings.replies.editors_address is None  # empty: no alerts
-    assert settings.replies.from_address == "xxb@gz.gov.cn"
+    assert settings.replies.from_address == "xxb@广州.gov.cn"  # an IDNA host name
 
 
 def test_one_time_zone_for_everything(tmp_path: Path) -> None:
