@@ -7,27 +7,37 @@ import email
 import email.errors
 import email.policy
 import re
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, Literal
 
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.errors import ConfigurationError
+from mailgate.mail.excerpt import excerpt
 from mailgate.replies import _samples, _wire
-from mailgate.replies._model import Original, ReplyFinding, ReplyKind
+from mailgate.replies._address import wire_address
+from mailgate.replies._model import Original, ReplyError, ReplyFinding, ReplyKind
 from mailgate.replies._templates import SCRIPTS, clean, environment, one_line, render, template_name
 
 #: Longest References list kept: the thread root plus the most recent ids (RFC 5322 3.6.4 allows trimming).
 _MAX_REFERENCES = 20
+#: Longest Message-ID a reply refers to: with its brackets it must fit one header line (998 octets).
+_MAX_ID_CHARS = 900
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _NOT_IN_ID = re.compile(r"[\s<>\x00-\x1f\x7f]")
 _EDITORS_SAMPLE = "editors@example.invalid"
 _CRLF_SP = "\r\n "
-_VERDICTS = {ReplyKind.RECEIPT: "accepted", ReplyKind.REJECTION: "rejected", ReplyKind.ALERT: "accepted"}
+_VERDICTS = {
+    ReplyKind.RECEIPT: "accepted",
+    ReplyKind.REJECTION: "rejected",
+    ReplyKind.ALERT: "accepted",
+    ReplyKind.STRANGER: "rejected",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +67,13 @@ class Replies:
         template_dir: Path | None = None,
         loop_marker: str = "mailgate",
         domain: str = "mailgate.invalid",
+        editors_address: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """Load the templates and try each on sample data; a ConfigurationError names any that fails."""
+        """Load the templates and try each on sample data; a ConfigurationError names any that fails.
+
+        ``editors_address`` is where the stranger notice tells unregistered senders to ask (it is
+        left out when None); ``clock`` dates every reply."""
         if script not in SCRIPTS:
             raise ConfigurationError(f"reply script must be one of {', '.join(SCRIPTS)}, not {script!r}")
         if _DOMAIN.fullmatch(domain) is None:
@@ -70,21 +85,37 @@ class Replies:
             self._from = Address(display_name=self._sender_name, addr_spec=sender)
         except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
             raise ConfigurationError(f"reply sender {sender!r} is not an e-mail address: {exc}") from exc
+        self._editors = None
+        if editors_address:
+            try:
+                self._editors = wire_address(editors_address.strip())
+            except ReplyError as exc:
+                raise ConfigurationError(
+                    f"editors' address {editors_address!r} is not an e-mail address"
+                ) from exc
         self._script = script
         self._loop_marker = loop_marker
         self._domain = domain
+        self._clock = clock
         self._env = environment(script, template_dir)
+        # Each template once on sample facts, through the same code as a real reply, so that a broken
+        # override fails here (a ConfigurationError) rather than on the first message.
         for original, item, findings in (
             (_samples.FULL_ORIGINAL, _samples.FULL_ITEM, _samples.FINDINGS),
             (_samples.BARE_ORIGINAL, _samples.BARE_ITEM, ()),
         ):
-            self.render_receipt(original, item, findings)
-            self.render_rejection(original, findings)
-            self.render_alert(original, item, _EDITORS_SAMPLE)
+            self._receipt(original, item, findings)
+            self._rejection(original, findings)
+            self._alert(original, item, _EDITORS_SAMPLE)
+            self._stranger(original)
+        if self._editors is not None:
+            saved, self._editors = self._editors, None
+            self._stranger(_samples.BARE_ORIGINAL)
+            self._editors = saved
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Replies:
-        """The replies ``settings`` describe: sender, script, templates, loop marker, domain."""
+    def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Replies:
+        """The replies ``settings`` describe: sender, script, templates, loop marker, domain, editors."""
         return cls(
             sender=settings.replies.from_address,
             sender_name=settings.replies.from_name,
@@ -92,6 +123,8 @@ class Replies:
             template_dir=settings.replies.template_dir,
             loop_marker=settings.rules.loop_marker,
             domain=settings.replies.domain,
+            editors_address=settings.replies.editors_address,
+            clock=clock,
         )
 
     def receipt(
@@ -108,28 +141,75 @@ class Replies:
         """The alert as an EmailMessage (see ``render_alert``)."""
         return self.render_alert(original, item, to).message()
 
+    def stranger_notice(self, original: Original) -> EmailMessage:
+        """The stranger notice as an EmailMessage (see ``render_stranger_notice``)."""
+        return self.render_stranger_notice(original).message()
+
     def render_receipt(
         self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
     ) -> Rendered:
         """The 回执 for an accepted item: its tracking number, counts and every warning.
 
-        ValueError if ``original.sender`` is not an addr-spec; ConfigurationError if a template fails."""
-        context = {"item": dict(item), "warnings": [_finding(w) for w in warnings]}
-        return self._compose(
-            ReplyKind.RECEIPT, original, context, to=_recipient(original), tracking=str(item["tracking"])
-        )
+        ReplyError (and no other exception) when it cannot be built for this message."""
+        return _answer(lambda: self._receipt(original, item, warnings))
 
     def render_rejection(self, original: Original, findings: Sequence[ReplyFinding]) -> Rendered:
         """The 退稿通知 for a refused item: every finding, numbered, and how to send it again.
 
-        ValueError if ``original.sender`` is not an addr-spec; ConfigurationError if a template fails."""
-        context = {"findings": [_finding(f) for f in findings]}
-        return self._compose(ReplyKind.REJECTION, original, context, to=_recipient(original), tracking=None)
+        ReplyError (and no other exception) when it cannot be built for this message."""
+        return _answer(lambda: self._rejection(original, findings))
 
     def render_alert(self, original: Original, item: Mapping[str, Any], to: str) -> Rendered:
-        """The notice to the editors' address ``to`` that an urgent item has just been filed."""
+        """The notice to the editors' address ``to`` that an urgent item has just been filed.
+
+        ReplyError (and no other exception) when it cannot be built."""
+        return _answer(lambda: self._alert(original, item, to))
+
+    def render_stranger_notice(self, original: Original) -> Rendered:
+        """The short notice to a sender who is not a registered officer: how a unit registers, whom to ask.
+
+        It quotes nothing of the message (no display name, subject, body, link or Message-ID): the
+        From address may be forged, and the notice then goes to someone who never wrote. Only
+        ``original.sender`` (the recipient) and ``original.received_at`` are read.
+        ReplyError (and no other exception) when it cannot be built."""
+        return _answer(lambda: self._stranger(original))
+
+    def _receipt(
+        self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
+    ) -> Rendered:
+        context = {"item": dict(item), "warnings": [_finding(w) for w in warnings]}
+        return self._compose(
+            ReplyKind.RECEIPT,
+            original,
+            context,
+            to=_recipient(original, self._script),
+            tracking=str(item["tracking"]),
+        )
+
+    def _rejection(self, original: Original, findings: Sequence[ReplyFinding]) -> Rendered:
+        context = {"findings": [_finding(f) for f in findings]}
+        return self._compose(
+            ReplyKind.REJECTION, original, context, to=_recipient(original, self._script), tracking=None
+        )
+
+    def _alert(self, original: Original, item: Mapping[str, Any], to: str) -> Rendered:
         context = {"item": dict(item)}
-        return self._compose(ReplyKind.ALERT, original, context, to=to, tracking=str(item["tracking"]))
+        return self._compose(
+            ReplyKind.ALERT, original, context, to=wire_address(to), tracking=str(item["tracking"])
+        )
+
+    def _stranger(self, original: Original) -> Rendered:
+        # Not one fact of the message goes into the context, so no template, not even an operator's,
+        # can quote it.
+        context = {
+            "received": _chinese_time(original.received_at, self._script),
+            "office": self._sender_name,
+            "office_address": self._from.addr_spec,
+            "editors_address": self._editors,
+        }
+        return self._compose(
+            ReplyKind.STRANGER, original, context, to=wire_address(original.sender), tracking=None, bare=True
+        )
 
     def _compose(
         self,
@@ -137,31 +217,43 @@ class Replies:
         original: Original,
         extra: Mapping[str, Any],
         *,
-        to: Address | str,
+        to: tuple[str, str] | str,
         tracking: str | None,
+        bare: bool = False,
     ) -> Rendered:
-        """Render ``kind`` and wrap it in the headers a reply of that kind carries."""
-        context = {
-            "original": {
-                "message_id": original.message_id,
-                "references": list(original.references),
-                "subject": original.subject,
-                "sender": original.sender,
-                "sender_name": original.sender_name,
-                "received_at": original.received_at,
-            },
-            "received": _chinese_time(original.received_at, self._script),
-            "office": self._sender_name,
-            **extra,
-        }
+        """Render ``kind`` and wrap it in the headers a reply of that kind carries.
+
+        ``to`` is a wire-form address, or (display name, wire-form address). ``bare``: ``extra`` is
+        the whole context, and the reply is not threaded under the original."""
+        script = self._script == "zh-Hant"
+        context = (
+            dict(extra)
+            if bare
+            else {
+                "original": {
+                    "message_id": original.message_id,
+                    "references": list(original.references),
+                    # What the sender wrote is quoted short and without links.
+                    "subject": excerpt(original.subject, traditional=script),
+                    "sender": original.sender,
+                    "sender_name": excerpt(original.sender_name, traditional=script),
+                    "received_at": original.received_at,
+                },
+                "received": _chinese_time(original.received_at, self._script),
+                "office": self._sender_name,
+                **extra,
+            }
+        )
         subject = one_line(render(self._env, template_name(self._script, kind, "subject"), context))
         body = render(self._env, template_name(self._script, kind, "body"), context)
-        message_id = make_msgid(domain=self._domain)
+        now = self._clock.now().astimezone(original.received_at.tzinfo or dt.UTC)
+        message_id = f"<{now:%Y%m%d%H%M%S}.{uuid.uuid4().hex[:20]}@{self._domain}>"
+        name, recipient = to if isinstance(to, tuple) else ("", to)
         headers = [
-            ("From", _wire.address(self._from.display_name, self._from.addr_spec)),
-            ("To", _wire.address(to.display_name, to.addr_spec) if isinstance(to, Address) else to),
+            ("From", _wire.address("From", self._from.display_name, self._from.addr_spec)),
+            ("To", _wire.address("To", name, recipient)),
             ("Subject", subject),
-            ("Date", _wire.date(dt.datetime.now(original.received_at.tzinfo or dt.UTC))),
+            ("Date", _wire.date(now)),
             ("Message-ID", message_id),
         ]
         if kind is ReplyKind.ALERT:
@@ -169,7 +261,8 @@ class Replies:
             # auto-generated, and it is not threaded under a message the editors never received.
             headers.append(("Auto-Submitted", "auto-generated"))
         else:
-            headers += _thread(original)
+            if not bare:
+                headers += _thread(original)
             headers.append(("Auto-Submitted", "auto-replied"))
         # No Precedence header, by RFC 3834: section 5 marks responses with Auto-Submitted alone and
         # Precedence has no standard meaning (its bulk/list/junk values would misdescribe a reply written
@@ -183,7 +276,6 @@ class Replies:
             headers.append(("X-Mailgate-Tracking", one_line(clean(tracking))))
         headers.append(("Content-Language", self._script))
         raw = _wire.message(headers, body if body.endswith("\n") else body + "\n")
-        recipient = to.addr_spec if isinstance(to, Address) else to
         return Rendered(raw, recipient, message_id.strip("<>"))
 
 
@@ -191,26 +283,35 @@ def _finding(finding: ReplyFinding) -> dict[str, str]:
     return {"rule": finding.rule, "severity": finding.severity, "message": finding.message}
 
 
-def _recipient(original: Original) -> Address:
-    """The original sender, with the display name they sent; ValueError if there is no address to answer."""
+def _answer(build: Callable[[], Rendered]) -> Rendered:
+    """``build()``, with a template that fails on this message's facts reported as a ReplyError."""
     try:
-        return Address(display_name=one_line(clean(original.sender_name)), addr_spec=original.sender)
-    except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
-        raise ValueError(f"cannot answer {original.sender!r}: {exc}") from exc
+        return build()
+    except ConfigurationError as exc:
+        raise ReplyError("template_failed") from exc
+
+
+def _recipient(original: Original, script: str) -> tuple[str, str]:
+    """The original sender's display name (quoted short, one line) and wire-form address."""
+    name = excerpt(one_line(clean(original.sender_name)), traditional=script == "zh-Hant")
+    return name, wire_address(original.sender)
 
 
 def _msg_id(value: str | None) -> str | None:
-    """A Message-ID as stored (no brackets) made safe for a header, or None if nothing is left."""
+    """A Message-ID as stored (no brackets) made safe for a header, or None if it cannot go on the wire."""
     cleaned = _NOT_IN_ID.sub("", value or "")
-    return f"<{cleaned}>" if cleaned else None
+    if not cleaned or not cleaned.isascii() or len(cleaned) > _MAX_ID_CHARS:
+        return None
+    return f"<{cleaned}>"
 
 
 def _thread(original: Original) -> list[tuple[str, str]]:
-    """In-Reply-To and References (RFC 5322 3.6.4), when the original had a Message-ID."""
+    """In-Reply-To and References (RFC 5322 3.6.4); ids that cannot go on the wire are left out."""
     parent = _msg_id(original.message_id)
     if parent is None:
         return []
-    ids = [i for i in map(_msg_id, original.references) if i is not None and i != parent] + [parent]
+    ids = [i for i in dict.fromkeys(map(_msg_id, original.references)) if i is not None and i != parent]
+    ids.append(parent)
     if len(ids) > _MAX_REFERENCES:
         ids = ids[:1] + ids[-(_MAX_REFERENCES - 1) :]
     return [("In-Reply-To", parent), ("References", _CRLF_SP.join(ids))]

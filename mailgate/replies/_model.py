@@ -6,6 +6,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from mailgate.errors import MailgateError
+
 
 @dataclass(frozen=True, slots=True)
 class Original:
@@ -39,3 +41,17 @@ class ReplyKind(enum.StrEnum):
     RECEIPT = "receipt"  # 回执: the item was accepted and filed
     REJECTION = "rejection"  # 退稿通知: the item was refused
     ALERT = "alert"  # an urgent item, announced to the editors
+    STRANGER = "stranger"  # an unregistered sender is told how to register, and nothing else
+
+
+class ReplyError(MailgateError):
+    """A reply cannot be built for this message; ``reason`` says why, as a short English code.
+
+    ``no_recipient``: there is no address to answer. ``unencodable_recipient``: the address cannot be
+    put on the wire (see ``wire_address``). ``template_failed``: a reply template failed on this
+    message's facts (the templates are tried at start, so this is rare). The message itself is fine:
+    it keeps its verdict; only this reply is not sent."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"reply not built: {reason}")
+        self.reason = reason

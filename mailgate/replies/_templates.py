@@ -16,8 +16,11 @@ SCRIPTS = ("zh-Hans", "zh-Hant")
 #: The file names a script's directory may hold: a subject and a body template for each kind.
 FILES = frozenset(f"{kind.value}.{part}.j2" for kind in ReplyKind for part in ("subject", "body"))
 
-#: C0 and C1 controls except tab and line feed, bidi marks and overrides, line/paragraph separators, BOM.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+#: C0 and C1 controls except tab and line feed, bidi marks and overrides, line/paragraph separators, BOM,
+#: and lone surrogates (which no encoding can write).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*|\t")
 
 

@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Sequence
 from email.header import Header
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 
 _CRLF = "\r\n"
+_LINE = 78
+#: A display name that may go out as it is: atext and spaces, nothing a parser reads as special
+#: (no quotes, brackets, commas, and no ``=`` or ``?`` that could pass for an encoded word).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/^_`{|}~-]+)*")
 
 
 def header(name: str, value: str) -> str:
     """One header field; non-ASCII values as RFC 2047 encoded words, folded under 78 columns."""
-    if value.isascii() and len(name) + len(value) < 77:
+    if value.isascii() and "=?" not in value and len(name) + len(value) < _LINE - 1:
         return f"{name}: {value}"
-    encoded = Header(value, "utf-8" if not value.isascii() else "us-ascii", header_name=name)
+    plain = value.isascii() and "=?" not in value
+    encoded = Header(value, "us-ascii" if plain else "utf-8", header_name=name)
     return f"{name}: {encoded.encode(linesep=_CRLF)}"
 
 
-def address(display_name: str, addr_spec: str) -> str:
-    """``display name <addr>`` with the name encoded as needed."""
-    return formataddr((display_name, addr_spec), charset="utf-8")
+def address(field: str, display_name: str, addr_spec: str) -> str:
+    """The value of address field ``field``: ``display name <addr>``, the name encoded and folded as needed.
+
+    ``addr_spec`` must already be in wire form (see ``_address.wire_address``)."""
+    if not display_name:
+        return addr_spec
+    if _PLAIN_NAME.fullmatch(display_name) and len(field) + len(display_name) + len(addr_spec) + 5 <= _LINE:
+        return f"{display_name} <{addr_spec}>"
+    encoded = Header(display_name, "utf-8", header_name=field).encode(linesep=_CRLF)
+    last = encoded.rsplit(_CRLF, 1)[-1]
+    width = len(last) + (len(field) + 2 if last == encoded else 0)
+    return f"{encoded}{' ' if width + len(addr_spec) + 3 <= _LINE else _CRLF + ' '}<{addr_spec}>"
 
 
 def date(when: dt.datetime) -> str:

@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailgate.errors import ConfigurationError
+from mailgate.clock import FrozenClock
+from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.mail.parse import parse_message
-from mailgate.replies import Original, Replies, ReplyFinding, ReplyKind
+from mailgate.replies import Original, Replies, ReplyError, ReplyFinding, ReplyKind
 
 CST = dt.timezone(dt.timedelta(hours=8))
 SUBJECT = "【天河区】天河区软件产业园区建设成效明显"
@@ -63,6 +64,8 @@ FINDINGS = (
     ReplyFinding("stale-date", "warn", "落款日期早于收件日期 7 天以上，请核对落款日期。"),
 )
 EDITORS = "bianji@gz.gov.cn"
+#: The moment every reply of these tests is written: a few seconds after the original arrived.
+NOW = dt.datetime(2004, 1, 8, 2, 0, 7, tzinfo=dt.UTC)
 
 #: The labels and set phrases of each script, as the packaged templates write them.
 WORDS = {
@@ -99,7 +102,18 @@ SCRIPTS = sorted(WORDS)
 
 
 def replies(**kwargs: Any) -> Replies:
+    kwargs.setdefault("clock", FrozenClock(NOW))
     return Replies(sender="xxb@gz.gov.cn", **kwargs)
+
+
+def make(maker: Replies, kind: ReplyKind, original: Original = ORIGINAL) -> EmailMessage:
+    """One reply of each kind, on the sample facts."""
+    return {
+        ReplyKind.RECEIPT: lambda: maker.receipt(original, ITEM, [WARNING]),
+        ReplyKind.REJECTION: lambda: maker.rejection(original, FINDINGS),
+        ReplyKind.ALERT: lambda: maker.alert(original, ITEM, EDITORS),
+        ReplyKind.STRANGER: lambda: maker.stranger_notice(original),
+    }[kind]()
 
 
 def reparse(msg: EmailMessage) -> EmailMessage:
@@ -205,24 +219,36 @@ def test_alert_goes_to_the_editors(script: str) -> None:
 @pytest.mark.parametrize("kind", list(ReplyKind))
 def test_every_reply_carries_the_loop_and_ops_headers(kind: ReplyKind) -> None:
     maker = replies(loop_marker="gz-notices", domain="notices.gz.gov.cn")
-    msg = {
-        ReplyKind.RECEIPT: lambda: maker.receipt(ORIGINAL, ITEM, []),
-        ReplyKind.REJECTION: lambda: maker.rejection(ORIGINAL, FINDINGS),
-        ReplyKind.ALERT: lambda: maker.alert(ORIGINAL, ITEM, EDITORS),
-    }[kind]()
-    parsed = reparse(msg)
+    parsed = reparse(make(maker, kind))
     assert parsed["Auto-Submitted"] in {"auto-replied", "auto-generated"}
     assert parsed["X-Loop"] == "gz-notices"
     assert parsed["Precedence"] is None
     assert parsed["Message-ID"].endswith("@notices.gz.gov.cn>")
-    assert parsed["X-Mailgate-Verdict"] == ("rejected" if kind is ReplyKind.REJECTION else "accepted")
+    rejected = kind in (ReplyKind.REJECTION, ReplyKind.STRANGER)
+    assert parsed["X-Mailgate-Verdict"] == ("rejected" if rejected else "accepted")
     assert parsed["From"].addresses[0].display_name == "市政府办公厅新闻信息处"
     assert parsed["From"].addresses[0].addr_spec == "xxb@gz.gov.cn"
     assert parsed.get_content_type() == "text/plain"
     assert parsed.get_content_charset() == "utf-8"
     sent = email.utils.parsedate_to_datetime(parsed["Date"])
-    assert sent.utcoffset() == dt.timedelta(hours=8)
-    assert abs(sent - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+    assert sent.utcoffset() == dt.timedelta(hours=8)  # in the zone the original arrived in
+    assert sent == NOW
+    assert parsed["Message-ID"].startswith("<20040108100007.")
+
+
+def test_the_date_follows_the_clock() -> None:
+    clock = FrozenClock(NOW)
+    maker = replies(clock=clock)
+    clock.advance(dt.timedelta(days=400, minutes=3))
+    sent = email.utils.parsedate_to_datetime(reparse(maker.rejection(ORIGINAL, FINDINGS))["Date"])
+    assert sent == NOW + dt.timedelta(days=400, minutes=3)
+
+
+def test_from_settings_takes_the_clock() -> None:
+    from mailgate.config import Settings
+
+    maker = Replies.from_settings(Settings(), clock=FrozenClock(NOW))
+    assert email.utils.parsedate_to_datetime(reparse(maker.rejection(ORIGINAL, FINDINGS))["Date"]) == NOW
 
 
 def test_message_ids_are_fresh() -> None:
@@ -259,11 +285,24 @@ def test_without_a_message_id_there_is_nothing_to_thread() -> None:
     assert body(msg).startswith("xxy@th.gz.gov.cn：")
 
 
-@pytest.mark.parametrize("sender", ["", "张三", "a b@c", "x@y@z", "a@b>"])
-def test_an_unanswerable_sender_is_a_value_error(sender: str) -> None:
+@pytest.mark.parametrize(
+    ("sender", "reason"),
+    [
+        ("", "no_recipient"),
+        (" ", "no_recipient"),
+        ("张三", "unencodable_recipient"),
+        ("a b@c.cn", "unencodable_recipient"),
+        ("x@y@z.cn", "unencodable_recipient"),
+        ("a@b.cn>", "unencodable_recipient"),
+    ],
+)
+def test_an_unanswerable_sender_is_a_reply_error(sender: str, reason: str) -> None:
     original = Original("id@th.gz.gov.cn", (), SUBJECT, sender, "", ORIGINAL.received_at)
-    with pytest.raises(ValueError, match="cannot answer"):
+    with pytest.raises(ReplyError) as caught:
         replies().rejection(original, FINDINGS)
+    assert caught.value.reason == reason
+    assert isinstance(caught.value, MailgateError)
+    assert str(caught.value) == f"reply not built: {reason}"  # no message content in the error
 
 
 def test_long_reference_chains_keep_the_root_and_the_latest() -> None:
@@ -277,12 +316,7 @@ def test_long_reference_chains_keep_the_root_and_the_latest() -> None:
 
 @pytest.mark.parametrize("kind", list(ReplyKind))
 def test_bytes_are_crlf_and_parse_back_intact(kind: ReplyKind) -> None:
-    maker = replies(script="zh-Hant")
-    msg = {
-        ReplyKind.RECEIPT: lambda: maker.receipt(ORIGINAL, ITEM, [WARNING]),
-        ReplyKind.REJECTION: lambda: maker.rejection(ORIGINAL, FINDINGS),
-        ReplyKind.ALERT: lambda: maker.alert(ORIGINAL, ITEM, EDITORS),
-    }[kind]()
+    msg = make(replies(script="zh-Hant"), kind)
     raw = bytes(msg)
     assert raw.count(b"\n") == raw.count(b"\r\n")
     assert raw.count(b"\r") == raw.count(b"\r\n")
@@ -291,7 +325,7 @@ def test_bytes_are_crlf_and_parse_back_intact(kind: ReplyKind) -> None:
     parsed = reparse(msg)
     assert parsed["Subject"] == msg["Subject"]
     assert parsed.get_content() == msg.get_content()
-    assert TITLE in parsed.get_content()
+    assert (TITLE in parsed.get_content()) is (kind is not ReplyKind.STRANGER)
 
 
 def test_our_own_replies_are_recognised_as_machine_mail() -> None:
@@ -309,7 +343,7 @@ _LINE = st.text(
     st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp"], exclude_characters=STRIPPED),
     min_size=1,
     max_size=120,
-).filter(lambda s: s.strip() == s and s.strip())
+).filter(lambda s: s.strip() == s and s.strip() and "=?" not in s)
 
 
 @settings(max_examples=150, deadline=None)
@@ -318,9 +352,11 @@ def test_any_subject_message_and_name_survive_the_wire(subject: str, message: st
     original = Original("x@th.gz.gov.cn", (), subject, "xxy@th.gz.gov.cn", name, ORIGINAL.received_at)
     msg = MAKER.rejection(original, [ReplyFinding("body-length", "reject", message)])
     parsed = reparse(msg)
-    assert parsed["Subject"] == f"退稿通知：{subject}"
+    quoted = subject if len(subject) <= 60 else subject[:59].rstrip() + "…"
+    assert parsed["Subject"] == f"退稿通知：{quoted}"
     assert f"1. {message}\n" in body(msg)
     assert [address.addr_spec for address in parsed["To"].addresses] == ["xxy@th.gz.gov.cn"]
+    assert all(len(line) <= 78 for line in bytes(msg).split(b"\r\n"))
 
 
 def test_control_characters_are_stripped_from_values() -> None:
