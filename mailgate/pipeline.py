@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import time
-import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,9 +19,10 @@ from mailgate.mail.folding import fold
 from mailgate.mail.model import Attachment, Submission
 from mailgate.mail.parse import parse_message
 from mailgate.registry import Registry
-from mailgate.replies import Original, Rendered, Replies, ReplyFinding
+from mailgate.replies import Original, Rendered, Replies, ReplyError, ReplyFinding
 from mailgate.store import NewMessage, NewRevision, Repository, Store, StoredItem
 from mailgate.store.store import NewReply, PastVerdict
+from mailgate.throttle import Audience, HeldBack, Throttle, recipient_key
 from rules import Context, History, Inbox, Outcome, PriorItem, RuleRegistry, Verdict, evaluate, render
 
 log = structlog.get_logger("mailgate.pipeline")
@@ -187,7 +188,8 @@ class Pipeline:
         #: Answer mail older than ``replies.max_age_hours`` too (an operator replays it on purpose).
         self.answer_old = answer_old
         self.clock = clock
-        self._zone = _zone(settings.rules.timezone)
+        self._zone = settings.zone
+        self._throttle = Throttle(settings.replies, self._zone)
 
     async def process(
         self,
@@ -310,10 +312,15 @@ class Pipeline:
         message_pk: int,
         now: dt.datetime,
     ) -> int:
-        """Queue the receipt or notice (and an urgent alert); returns how many will be sent."""
+        """Queue the receipt or notice (and an urgent alert); returns how many will be sent.
+
+        Registered officers get every finding; a stranger (an unregistered sender, often a forged From)
+        gets at most one short notice a day that quotes nothing of theirs. A reply that cannot be built
+        (an address that cannot go on the wire) is kept as undeliverable, with the reason."""
         if self.replies is None or verdict.outcome is Outcome.IGNORED or not submission.from_address:
             return 0
         settings = self.settings.replies
+        replies = self.replies
         original = Original(
             message_id=submission.message_id,
             references=submission.references,
@@ -322,43 +329,80 @@ class Pipeline:
             sender_name=submission.from_name,
             received_at=context.received_at.astimezone(self._zone),
         )
+        audience = Audience.OFFICER if context.officer_for(submission) else Audience.STRANGER
         findings = [ReplyFinding(**f) for f in self.messages_for(verdict)]
-        messages: list[tuple[str, Rendered, str | None]] = []
-        suppressed = await self._suppression(repo, submission.from_address, context.received_at, now)
+        answer: tuple[str, Callable[[], Rendered]]
         if facts is not None and item is not None:
             warnings = [f for f in findings if f.severity == "warn"]
-            messages.append(("receipt", self.replies.render_receipt(original, facts, warnings), suppressed))
-            if submission.subject.urgent and settings.editors_address:
-                alert = self.replies.render_alert(original, facts, settings.editors_address)
-                messages.append(("alert", alert, None))
+            answer = ("receipt", lambda: replies.render_receipt(original, facts, warnings))
+        elif audience is Audience.STRANGER:
+            answer = ("stranger", lambda: replies.render_stranger_notice(original))
         else:
-            messages.append(("rejection", self.replies.render_rejection(original, findings), suppressed))
-        for kind, message, reason in messages:
-            await repo.add_reply(
+            answer = ("rejection", lambda: replies.render_rejection(original, findings))
+        key = recipient_key(submission.from_address)
+        decision = await self._throttle.decide(
+            repo,
+            kind=answer[0],
+            key=key,
+            audience=audience,
+            arrival=context.received_at,
+            now=now,
+            answer_old=self.answer_old,
+        )
+        queued = [
+            await self._queue(
+                repo,
+                answer,
                 NewReply(
-                    kind=kind,
+                    kind=answer[0],
                     sender=settings.from_address,
-                    recipient=message.recipient,
-                    reply_message_id=message.message_id,
-                    raw=message.raw,
+                    recipient=submission.from_address,
+                    reply_message_id="",
+                    raw=b"",
                     item_id=item.id if item else None,
-                    suppressed=reason,
+                    suppressed=decision.held_back.value if decision.held_back else None,
+                    recipient_key=key,
+                    audience=audience.value,
+                    due_at=decision.due_at,
                 ),
-                message_pk=message_pk,
-                now=now,
+                submission,
+                message_pk,
+                now,
             )
-        return sum(1 for _, _, reason in messages if reason is None)
+        ]
+        if facts is not None and submission.subject.urgent and settings.editors_address:
+            editors = settings.editors_address
+            alert = ("alert", lambda: replies.render_alert(original, facts, editors))
+            reply = NewReply("alert", settings.from_address, editors, "", b"", item.id if item else None)
+            queued.append(await self._queue(repo, alert, reply, submission, message_pk, now))
+        return sum(queued)
 
-    async def _suppression(
-        self, repo: Repository, recipient: str, arrival: dt.datetime, now: dt.datetime
-    ) -> str | None:
-        """Why no reply should go to ``recipient`` now, if there is a reason."""
-        settings = self.settings.replies
-        if not self.answer_old and now - arrival > dt.timedelta(hours=settings.max_age_hours):
-            return "too_old"
-        if await repo.replies_since(recipient, now - dt.timedelta(hours=1)) >= settings.per_address_per_hour:
-            return "rate_limit"
-        return None
+    async def _queue(
+        self,
+        repo: Repository,
+        answer: tuple[str, Callable[[], Rendered]],
+        reply: NewReply,
+        submission: Submission,
+        message_pk: int,
+        now: dt.datetime,
+    ) -> int:
+        """Render and queue one reply (or keep it as held back, with the reason); 1 if it will be sent."""
+        kind, render_it = answer
+        try:
+            message = render_it()
+        except ReplyError as exc:
+            log.warning("reply_undeliverable", message_id=submission.message_id, kind=kind, reason=exc.reason)
+            reply = dataclasses.replace(
+                reply, suppressed=HeldBack.UNDELIVERABLE.value, error=exc.reason, reply_message_id=""
+            )
+        else:
+            reply = dataclasses.replace(
+                reply, recipient=message.recipient, reply_message_id=message.message_id, raw=message.raw
+            )
+        if reply.suppressed is not None and reply.suppressed != HeldBack.UNDELIVERABLE:
+            log.info("reply_suppressed", message_id=submission.message_id, kind=kind, reason=reply.suppressed)
+        await repo.add_reply(reply, message_pk=message_pk, now=now)
+        return 0 if reply.suppressed else 1
 
     def messages_for(self, verdict: Verdict) -> list[dict[str, Any]]:
         """The findings of ``verdict`` with their rendered messages, for reports and replies."""
@@ -395,13 +439,6 @@ def first_word(attachments: tuple[Attachment, ...]) -> Attachment | None:
 
 def _title(submission: Submission) -> str:
     return submission.subject.title or (submission.parts.title or "")
-
-
-def _zone(name: str) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 def received_header_time(submission: Submission) -> dt.datetime | None:

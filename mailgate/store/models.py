@@ -130,7 +130,7 @@ class Outbox(Base):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_recipient_created", "recipient", "created_at"),
         Index("ix_outbox_key_created", "recipient_key", "created_at"),
-        Index("ix_outbox_audience_created", "audience", "created_at"),
+        Index("ix_outbox_audience_due", "audience", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -74,6 +74,13 @@ class NewReply:
     raw: bytes
     item_id: int | None
     suppressed: str | None = None
+    #: The recipient as rate limits count it (one mailbox, one key), and ``officer`` or ``stranger``.
+    recipient_key: str | None = None
+    audience: str | None = None
+    #: When to send it: now unless a ceiling makes it wait.
+    due_at: dt.datetime | None = None
+    #: Why it can never be sent (with ``suppressed="undeliverable"``).
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,16 +227,32 @@ class Repository:
         item = await self.session.get(Item, item_id) if item_id is not None else None
         return None if item is None else await self._stored(item)
 
-    async def replies_since(self, recipient: str, since: dt.datetime) -> int:
-        """How many automatic replies went (or are going) to ``recipient`` since ``since``."""
+    async def replies_since(self, recipient_key: str, since: dt.datetime, audience: str, kind: str) -> int:
+        """How many replies of ``kind`` to ``audience`` went (or are going) to the mailbox
+        ``recipient_key`` since ``since``; held-back replies do not count."""
         count = await self.session.scalar(
             select(func.count())
             .select_from(Outbox)
             .where(
-                Outbox.recipient == recipient,
+                Outbox.recipient_key == recipient_key,
                 Outbox.created_at >= since,
+                Outbox.audience == audience,
+                Outbox.kind == kind,
                 Outbox.status != "suppressed",
-                Outbox.kind != "alert",
+            )
+        )
+        return int(count or 0)
+
+    async def replies_due_since(self, audience: str, kind: str, since: dt.datetime) -> int:
+        """How many replies of ``kind`` to ``audience`` are (or were) due at ``since`` or later."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Outbox)
+            .where(
+                Outbox.audience == audience,
+                Outbox.kind == kind,
+                Outbox.next_attempt_at >= since,
+                Outbox.status != "suppressed",
             )
         )
         return int(count or 0)
@@ -245,8 +268,11 @@ class Repository:
             raw=reply.raw,
             status="suppressed" if reply.suppressed else "pending",
             reason=reply.suppressed,
+            recipient_key=reply.recipient_key,
+            audience=reply.audience,
+            last_error=reply.error,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=reply.due_at or now,
             created_at=now,
         )
         self.session.add(row)

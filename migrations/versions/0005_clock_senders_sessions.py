@@ -23,7 +23,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("recipient_key", sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column("audience", sa.String(length=16), nullable=True))
         batch_op.create_index("ix_outbox_key_created", ["recipient_key", "created_at"], unique=False)
-        batch_op.create_index("ix_outbox_audience_created", ["audience", "created_at"], unique=False)
+        batch_op.create_index("ix_outbox_audience_due", ["audience", "next_attempt_at"], unique=False)
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("session_version", sa.Integer(), server_default="0", nullable=False))
 
@@ -32,7 +32,7 @@ def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("session_version")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_audience_created")
+        batch_op.drop_index("ix_outbox_audience_due")
         batch_op.drop_index("ix_outbox_key_created")
         batch_op.drop_column("audience")
         batch_op.drop_column("recipient_key")
