@@ -26,7 +26,7 @@ async def build_daemon(settings: Settings, store: Store, *, clock: Clock = SYSTE
     _check_secrets(settings)
     if settings.registry_file is not None:
         await replace_registry(store, load_registry_file(settings.registry_file))
-    replies = Replies.from_settings(settings)
+    replies = Replies.from_settings(settings, clock=clock)
     pipeline = Pipeline(
         store, await load_registry(store), settings, default_rules(), replies=replies, clock=clock
     )

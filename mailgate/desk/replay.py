@@ -158,7 +158,7 @@ async def _pipeline(store: Store, settings: Settings, *, send_replies: bool, clo
     """The daemon's pipeline over the registry now in the database; replays answer old mail too."""
     replies = None
     if send_replies:
-        replies = Replies.from_settings(settings)
+        replies = Replies.from_settings(settings, clock=clock)
     registry = await load_registry(store)
     return Pipeline(store, registry, settings, default_rules(), replies=replies, answer_old=True, clock=clock)
 
