@@ -6,17 +6,131 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import structlog
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from mailgate.config import Settings
+from mailgate.clock import SYSTEM_CLOCK, Clock
+from mailgate.config import Settings, StoreSettings
+from mailgate.errors import StoreError
 from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline, item_facts
-from mailgate.registry import Registry
+from mailgate.registry import Officer, Registry, Series, Unit, load_registry
 from mailgate.store import Store
-from rules import Inbox, default_rules
+from mailgate.store.models import OfficerRow, UnitRow
+from rules import Inbox, RuleRegistry, default_rules
 
 log = structlog.get_logger("mailgate.check")
+
+#: The rules that judge the sender against the registry: without a registry they are not run.
+REGISTRY_RULES = ("unregistered-sender", "sender-name", "identifier")
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryChoice:
+    """The registry `check` judges senders against, and where it came from; none at all is a choice too."""
+
+    registry: Registry | None
+    origin: Literal["file", "store"] | None = None
+    location: str | None = None  # the file, or the store's URL without its password
+    #: Why there is none, when there is none.
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """One line for stderr."""
+        if self.registry is None:
+            why = f" ({self.reason})" if self.reason else ""
+            return (
+                f"no registry{why}: senders are not checked against one "
+                f"({', '.join(REGISTRY_RULES)} not run; give one with --registry)"
+            )
+        units, officers = len(self.registry.units), len(self.registry.officers)
+        return f"registry: {self.origin} {self.location} ({units} units, {officers} officers)"
+
+    def to_json(self) -> dict[str, Any] | None:
+        if self.registry is None:
+            return None
+        return {
+            "from": self.origin,
+            "at": self.location,
+            "units": len(self.registry.units),
+            "officers": len(self.registry.officers),
+        }
+
+
+async def choose_registry(settings: Settings, given: Path | None) -> RegistryChoice:
+    """The registry for `check`: the file ``given``, else the configured store's, else the configured
+    ``registry_file``, else none. The store is only read: one that does not exist is not created.
+
+    A registry file that cannot be read raises ConfigurationError; a store that cannot, StoreError."""
+    if given is not None:
+        return RegistryChoice(load_registry(given), "file", str(given))
+    where = redact(settings.store.url)
+    found, reason = await registry_in_store(settings.store)
+    if found is not None:
+        return RegistryChoice(found, "store", where)
+    if settings.registry_file is not None:
+        return RegistryChoice(load_registry(settings.registry_file), "file", str(settings.registry_file))
+    return RegistryChoice(None, reason=f"store {where} {reason}")
+
+
+async def registry_in_store(settings: StoreSettings) -> tuple[Registry | None, str]:
+    """The registry the store at ``settings.url`` holds, read in a read-only transaction; or None and
+    why not (no such SQLite file, not migrated, no units imported)."""
+    database = settings.sqlite_file
+    if settings.url.startswith("sqlite") and database is None:
+        return None, "is in memory"
+    if database is not None and not database.is_file():
+        return None, "does not exist"
+    store = Store(settings.url)
+    try:
+        async with store.reading() as repo:
+            session = repo.session
+            if not await session.run_sync(_has_registry_tables):
+                return None, "is not migrated"
+            units = list(await session.scalars(select(UnitRow).order_by(UnitRow.id)))
+            officers = list(await session.scalars(select(OfficerRow).order_by(OfficerRow.email)))
+    except (StoreError, OSError) as exc:  # a connection refused comes through as it is
+        first = (str(exc.__cause__ or exc).splitlines() or [type(exc).__name__])[0]
+        raise StoreError(f"cannot read the registry in the store {redact(settings.url)}: {first}") from exc
+    finally:
+        await store.close()
+    if not units:
+        return None, "holds none (mailgate registry import)"
+    return Registry(
+        [
+            Unit(id=u.id, name=u.name, aliases=tuple(u.aliases), series=Series(u.series), parent=u.parent)
+            for u in units
+        ],
+        [
+            Officer(email=o.email, name=o.name, unit=o.unit, phone=o.phone, title=o.title, active=o.active)
+            for o in officers
+        ],
+    ), ""
+
+
+def _has_registry_tables(session: Session) -> bool:
+    inspector = inspect(session.connection())
+    return all(inspector.has_table(table) for table in (UnitRow.__tablename__, OfficerRow.__tablename__))
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def rules_for(choice: RegistryChoice) -> RuleRegistry:
+    """Every rule; without a registry, not those that judge the sender against one."""
+    everything = default_rules()
+    if choice.registry is not None:
+        return everything
+    chosen = RuleRegistry()
+    for rule in everything:
+        if rule.name not in REGISTRY_RULES:
+            chosen.register(rule)
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +159,20 @@ async def check_files(
     files: Sequence[Path],
     *,
     settings: Settings,
-    registry: Registry,
+    registry: RegistryChoice,
     inbox: Inbox,
     received_at: dt.datetime | None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AsyncIterator[FileResult]:
-    """Yield one result per file, in order, all against one fresh in-memory store."""
+    """Yield one result per file, in order, all against one fresh in-memory store.
+
+    Without ``received_at`` a file's arrival is its topmost Received header, else ``clock``'s now."""
     store = Store("sqlite+aiosqlite:///:memory:")
     try:
         await store.create_schema()
-        pipeline = Pipeline(store, registry, settings, default_rules())
+        pipeline = Pipeline(
+            store, registry.registry or Registry(), settings, rules_for(registry), clock=clock
+        )
         for path in files:
             try:
                 raw = path.read_bytes()

@@ -55,9 +55,18 @@ def parse_time(value: str | None) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def load_or_exit(config: Path | None, registry_file: Path | None) -> tuple[Settings, Registry]:
+def settings_or_exit(config: Path | None) -> Settings:
+    """The settings of ``config`` (or the embedded default); a bad file exits 2 with its reason."""
     try:
-        settings = load_settings(config)
+        return load_settings(config)
+    except ConfigurationError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def load_or_exit(config: Path | None, registry_file: Path | None) -> tuple[Settings, Registry]:
+    settings = settings_or_exit(config)
+    try:
         path = registry_file or settings.registry_file
         return settings, (load_registry(path) if path else Registry())
     except ConfigurationError as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import stat
 import sys
-import zoneinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -15,13 +15,14 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
 
-from mailgate.check import FileResult, check_files
+from mailgate.check import FileResult, check_files, choose_registry
 from mailgate.cli._app import (
     ConfigOption,
     app,
     load_or_exit,
     migrate_or_exit,
     parse_time,
+    settings_or_exit,
     with_store,
 )
 from mailgate.cli._web import session_key_or_exit
@@ -40,7 +41,12 @@ _SEVERITY_MARK = {"reject": "[red]✗[/red]", "warn": "[yellow]![/yellow]", "ign
 def check(
     files: Annotated[list[Path], typer.Argument(help="Saved messages (.eml), processed in this order.")],
     config: ConfigOption = None,
-    registry: Annotated[Path | None, typer.Option("--registry", help="Units and officers (TOML).")] = None,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry", help="Units and officers (TOML); default: the configured store's registry."
+        ),
+    ] = None,
     inbox: Annotated[Inbox, typer.Option("--inbox", help="The inbox the messages arrived in.")] = Inbox.DAILY,
     received_at: Annotated[
         str | None, typer.Option("--received-at", help="Arrival time (ISO 8601) for every file.")
@@ -48,22 +54,54 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file on stdout.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="Log level on stderr.")] = "warning",
 ) -> None:
-    """Check saved messages against the rules, as if they had arrived in INBOX, one after another."""
+    """Check saved messages against the rules, as if they had arrived in INBOX, one after another.
+
+    The registry is --registry, else the one in the configured store (only read), else the config's
+    registry_file; with none, the rules that judge senders against it are not run (said on stderr)."""
     arrival = parse_time(received_at)
     configure_logging(log_level)
-    settings, reg = load_or_exit(config, registry)
+    for path in files:
+        problem = _not_a_message_file(path)
+        if problem is not None:
+            typer.echo(f"mailgate: {path}: {problem}", err=True)
+            raise typer.Exit(2)
+    settings = settings_or_exit(config)
 
     async def run() -> None:
+        chosen = await choose_registry(settings, registry)
+        typer.echo(chosen.describe(), err=True)
+        used = chosen.to_json()
         async for result in check_files(
-            files, settings=settings, registry=reg, inbox=inbox, received_at=arrival
+            files, settings=settings, registry=chosen, inbox=inbox, received_at=arrival
         ):
             if as_json:
-                sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+                line = result.to_json() | {"registry": used}
+                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
                 sys.stdout.flush()
             else:
                 _report(result)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ConfigurationError as exc:  # the registry file
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except MailgateError as exc:  # the store
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _not_a_message_file(path: Path) -> str | None:
+    """Why ``path`` cannot be checked at all (a usage error), or None."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
@@ -142,7 +180,11 @@ def health(
     stale: Annotated[float, typer.Option("--stale", help="Seconds after which a component is stale.")] = 600,
 ) -> None:
     """Exit 0 when every inbox watcher and the outbox worker reported recently, else 1."""
-    settings, _ = load_or_exit(config, None)
+    settings = settings_or_exit(config)
+    database = settings.store.sqlite_file
+    if database is not None and not database.is_file():  # opening it would create an empty store
+        typer.echo(f"unhealthy: no store at {database}", err=True)
+        raise typer.Exit(1)
 
     async def beats() -> dict[str, tuple[dt.datetime, dict[str, object]]]:
         from mailgate.store.state import Heartbeats
@@ -213,23 +255,23 @@ def commission_add(
 ) -> None:
     """Record a commission; answers after its deadline are flagged late."""
     settings, _ = load_or_exit(config, None)
-    when = _parse_deadline(deadline, settings.rules.timezone)
+    when = _parse_deadline(deadline, settings.zone)
     from mailgate.store.registry import add_commission
 
     with_store(settings, lambda store: add_commission(store, code.strip(), topic.strip(), when))
     typer.echo(f"commission {code} added, deadline {when.isoformat()}")
 
 
-def _parse_deadline(value: str, zone: str) -> dt.datetime:
+def _parse_deadline(value: str, zone: dt.tzinfo) -> dt.datetime:
     """A deadline: a date means the end of that day in the units' time zone."""
     try:
         if len(value) == 10:
             day = dt.date.fromisoformat(value)
-            return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zoneinfo.ZoneInfo(zone))
+            return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone)
         when = dt.datetime.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"not an ISO 8601 date: {value!r}", param_hint="--deadline") from exc
-    return when if when.tzinfo else when.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+    return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
 def _load_registry_file(path: Path) -> Registry:
@@ -247,7 +289,7 @@ def list_rules(
 ) -> None:
     """List the rules in evaluation order with their configured severity and message templates."""
     settings, _ = load_or_exit(config, None)
-    context = Context(Registry(), Inbox.DAILY, dt.datetime.now(dt.UTC), settings.rules)
+    context = Context(Registry(), Inbox.DAILY, SYSTEM_CLOCK.now(), settings.rules)
     console = Console(highlight=False, soft_wrap=True)
     for rule in default_rules():
         entry = {
