@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 
+from mailgate.kinds import Inbox
 from rules.base import Finding, Outcome, Rule, Severity, Verdict
-from rules.context import Context, History, Inbox, PriorItem
+from rules.context import Context, History, PriorItem
 from rules.engine import evaluate
-from rules.messages import render
+from rules.messages import duration_text, render
 from rules.registry import DuplicateRuleError, RuleRegistry
 
 #: Rule modules in evaluation order: cheap checks and the ones that end evaluation come first.
@@ -58,6 +59,7 @@ __all__ = [
     "Severity",
     "Verdict",
     "default_rules",
+    "duration_text",
     "evaluate",
     "render",
 ]

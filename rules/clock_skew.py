@@ -10,6 +10,7 @@ from typing import ClassVar
 from mailgate.mail.model import Submission
 from rules.base import Finding, Severity
 from rules.context import Context
+from rules.messages import duration_text
 
 _FIX_CLOCK = (
     "报送信息的计算机时间要调试准确，请校准发件计算机的日期、时间和时区（北京时间），"
@@ -24,7 +25,7 @@ class ClockSkew:
     final: ClassVar[bool] = False
     messages: ClassVar[Mapping[str, str]] = {
         "missing": "邮件没有有效的发送时间（Date）。" + _FIX_CLOCK,
-        "skew": "邮件的发送时间比收到时间{direction_text} {minutes} 分钟，超过了 {limit} 分钟，"
+        "skew": "邮件的发送时间比收到时间{direction_text} {duration}，超过了 {limit_text}，"
         "发件计算机的时钟偏{direction_zh}。" + _FIX_CLOCK,
     }
 
@@ -40,7 +41,9 @@ class ClockSkew:
         fast = difference.total_seconds() > 0
         params = {
             "minutes": math.ceil(minutes),
+            "duration": duration_text(difference),
             "limit": limit,
+            "limit_text": duration_text(dt.timedelta(minutes=limit)),
             "direction": "fast" if fast else "slow",
             "direction_text": "晚" if fast else "早",
             "direction_zh": "快" if fast else "慢",
