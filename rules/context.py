@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from dataclasses import dataclass, field
 from typing import Literal
 
 from mailgate.config import RulesSettings
+from mailgate.kinds import Inbox
 from mailgate.mail.model import Submission
 from mailgate.registry import Officer, Registry, Unit
 from rules.base import Rule, Severity
-
-
-class Inbox(enum.StrEnum):
-    """The two watched mailboxes."""
-
-    DAILY = "daily"  # 日常信息
-    COMMISSIONED = "commissioned"  # 約稿信息
 
 
 @dataclass(frozen=True, slots=True)

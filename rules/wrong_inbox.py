@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
+from mailgate.kinds import Inbox
 from mailgate.mail.model import Submission
 from rules.base import Finding, Severity
-from rules.context import Context, Inbox
+from rules.context import Context
 
 
 class WrongInbox:

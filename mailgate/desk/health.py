@@ -20,9 +20,9 @@ from sqlalchemy import case, func, select, text
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.errors import StoreError
+from mailgate.kinds import Inbox
 from mailgate.store import Store
 from mailgate.store.models import Failure, Heartbeat, Message, Outbox
-from rules import Inbox
 
 #: Outbox states a reply ends in (the counter) and passes through (the gauge).
 FINAL_REPLY_STATES: tuple[str, ...] = ("sent", "failed", "unknown", "suppressed")

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rules import Inbox
+from mailgate.kinds import Inbox
 
 
 class Disposition(enum.StrEnum):

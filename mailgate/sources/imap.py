@@ -11,6 +11,7 @@ import structlog
 
 from mailgate.config import ImapAccount, ImapSettings
 from mailgate.errors import SourceError
+from mailgate.kinds import Inbox
 from mailgate.sources._imap_session import Session
 from mailgate.sources._imap_wire import (
     FetchItem,
@@ -22,7 +23,6 @@ from mailgate.sources._imap_wire import (
     uid_set,
 )
 from mailgate.sources.base import Checkpoint, Checkpoints, Disposition, Fetched
-from rules import Inbox
 
 log = structlog.get_logger("mailgate.sources.imap")
 
