@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from mailgate.mail.model import ItemParts, Signature, SubjectInfo, Submission
 from mailgate.mail.parse import parse_message
 from mailgate.registry import Registry, load_registry
-
-if TYPE_CHECKING:
-    from rules import Context, Finding, Rule
+from rules import Context, Finding, Inbox, Rule
 
 HERE = Path(__file__).parent
-# pytest puts tests/ first on sys.path, where this directory passes for a namespace package
-# ``rules``; with the project root on the path the real package wins (until pytest's
-# ``pythonpath = ["."]`` is configured). Test modules import ``rules`` only after this runs.
-ROOT = str(HERE.parents[1])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 FIXTURES = HERE / "fixtures"
 CST = dt.timezone(dt.timedelta(hours=8))
 #: When the baseline message arrived; the .eml fixtures are dated a minute or two before.
@@ -99,8 +90,6 @@ def make_submission() -> Callable[..., Submission]:
 @pytest.fixture
 def make_context(registry: Registry) -> Callable[..., Context]:
     """``make_context(inbox=..., settings=RulesSettings(...), history=History(...), ...)``."""
-
-    from rules import Context, Inbox
 
     def make(**overrides: Any) -> Context:
         base = Context(registry=registry, inbox=Inbox.DAILY, received_at=RECEIVED_AT)
