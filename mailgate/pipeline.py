@@ -160,6 +160,15 @@ class Processed:
 
 
 @dataclass(frozen=True, slots=True)
+class Evaluation:
+    """One message parsed and judged against the history a repository shows."""
+
+    submission: Submission
+    context: Context
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
 class AlreadyProcessed:
     """The message was on file already (a restart, or a UIDVALIDITY change): nothing was done."""
 
@@ -217,8 +226,7 @@ class Pipeline:
             if past is not None:
                 log.info("message_already_processed", mailbox=ref.mailbox, key=ref.key, verdict=past.verdict)
                 return AlreadyProcessed(past)
-            context = await self.context(repo, submission, inbox, arrival)
-            verdict = evaluate(submission, context, self.rules)
+            context, verdict = await self._judge(repo, submission, inbox, arrival)
             now = self.clock.now()
             record = self._message(submission, context, verdict, ref, raw)
             elapsed = round((time.perf_counter() - started) * 1000, 2)
@@ -240,6 +248,30 @@ class Pipeline:
             replies=queued,
         )
         return Processed(submission, context, verdict, item, message_pk, queued, facts)
+
+    async def evaluate(
+        self,
+        repo: Repository,
+        raw: bytes,
+        *,
+        inbox: Inbox,
+        received_at: dt.datetime | None = None,
+        size: int | None = None,
+        fallback: dt.datetime | None = None,
+    ) -> Evaluation:
+        """Parse and judge ``raw`` as :meth:`process` would, against the history ``repo`` shows,
+        recording nothing (a replay passes ``repo.as_if_new(...)``). Without ``received_at`` the message
+        arrived at its topmost Received header, else at ``fallback``, else now."""
+        submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes, size=size)
+        arrival = received_at or received_header_time(submission) or fallback or self.clock.now()
+        context, verdict = await self._judge(repo, submission, inbox, arrival)
+        return Evaluation(submission, context, verdict)
+
+    async def _judge(
+        self, repo: Repository, submission: Submission, inbox: Inbox, arrival: dt.datetime
+    ) -> tuple[Context, Verdict]:
+        context = await self.context(repo, submission, inbox, arrival)
+        return context, evaluate(submission, context, self.rules)
 
     async def context(
         self, repo: Repository, submission: Submission, inbox: Inbox, arrival: dt.datetime

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,14 +17,12 @@ from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.desk.log import LogFilter, list_log
 from mailgate.errors import StoreError
-from mailgate.mail.model import Submission
-from mailgate.mail.parse import parse_message
-from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline, received_header_time, stored_findings
+from mailgate.pipeline import AlreadyProcessed, Evaluation, MessageRef, Pipeline, stored_findings
 from mailgate.replies import Replies
-from mailgate.store import Repository, Store, StoredItem
-from mailgate.store.models import Failure, Item, Message, Outbox, Replay, Revision
+from mailgate.store import Repository, Store
+from mailgate.store.models import Failure, Message, Outbox, Replay
 from mailgate.store.registry import load_registry
-from rules import Context, Inbox, Outcome, Verdict, default_rules, evaluate
+from rules import Inbox, Outcome, Verdict, default_rules
 
 #: What a replay reference names: a message with a verdict, or a failure (quarantined, no verdict).
 REF_KINDS: tuple[str, ...] = ("message", "failure")
@@ -80,13 +78,6 @@ class ReplayPreview:
     applied: bool = False
     #: The item filed when the replay accepted the message.
     tracking: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Evaluation:
-    submission: Submission
-    context: Context
-    verdict: Verdict
 
 
 async def refs_for(store: Store, where: LogFilter, limit: int) -> list[ReplayRef]:
@@ -163,45 +154,6 @@ async def _pipeline(store: Store, settings: Settings, *, send_replies: bool, clo
     return Pipeline(store, registry, settings, default_rules(), replies=replies, answer_old=True, clock=clock)
 
 
-class _AsIfNew(Repository):
-    """The store as a message that was never processed sees it: its own row, and any item it
-    filed, are hidden, so it is neither a duplicate nor a revision of itself."""
-
-    def __init__(self, session: AsyncSession, message_pk: int) -> None:
-        super().__init__(session)
-        self.message_pk = message_pk
-        self._own_items = select(Revision.item_id).where(
-            Revision.message_pk == message_pk, Revision.number == 1
-        )
-
-    async def seen(
-        self, message_id: str | None, content_hash: str
-    ) -> Literal["message-id", "content-hash"] | None:
-        condition = Message.content_hash == content_hash
-        if message_id:
-            condition = condition | (Message.message_id == message_id)
-        query = select(Message.message_id).where(condition, Message.id != self.message_pk).limit(2)
-        rows = (await self.session.execute(query)).all()
-        if not rows:
-            return None
-        return "message-id" if message_id and any(row[0] == message_id for row in rows) else "content-hash"
-
-    async def item_by_reply(self, reply_message_id: str) -> StoredItem | None:
-        stored = await super().item_by_reply(reply_message_id)
-        if stored is None or stored.id in set(await self.session.scalars(self._own_items)):
-            return None
-        return stored
-
-    async def item_by_title(self, unit_id: str, title_key: str) -> StoredItem | None:
-        item = await self.session.scalar(
-            select(Item)
-            .where(Item.unit_id == unit_id, Item.title_key == title_key, Item.id.not_in(self._own_items))
-            .order_by(Item.id.desc())
-            .limit(1)
-        )
-        return None if item is None else await self._stored(item)
-
-
 async def _evaluate(
     pipeline: Pipeline,
     repo: Repository,
@@ -211,14 +163,13 @@ async def _evaluate(
     mailbox: str,
     arrival: dt.datetime | None,
     fallback: dt.datetime,
-) -> _Evaluation | str:
+) -> Evaluation | str:
     """The verdict the current rules give ``raw``, or the error that stopped them. Without a known
     ``arrival``, the message arrived at its topmost Received header, else at ``fallback``."""
     try:
-        submission = parse_message(raw, max_size=pipeline.settings.rules.max_message_bytes, size=size)
-        when = arrival or received_header_time(submission) or fallback
-        context = await pipeline.context(repo, submission, Inbox(mailbox), when)
-        return _Evaluation(submission, context, evaluate(submission, context, pipeline.rules))
+        return await pipeline.evaluate(
+            repo, raw, inbox=Inbox(mailbox), received_at=arrival, size=size, fallback=fallback
+        )
     except (SQLAlchemyError, StoreError):
         raise
     except Exception as exc:  # a message that still breaks parsing or a rule stays where it is
@@ -227,7 +178,7 @@ async def _evaluate(
 
 async def _plan_message(
     pipeline: Pipeline, session: AsyncSession, ref: ReplayRef
-) -> tuple[ReplayPreview, _Evaluation | None]:
+) -> tuple[ReplayPreview, Evaluation | None]:
     """The preview of a message row, and the evaluation to apply when it can be applied."""
     row = await session.get(Message, ref.id)
     if row is None:
@@ -250,7 +201,7 @@ async def _plan_message(
         return planned, None
     evaluation = await _evaluate(
         pipeline,
-        _AsIfNew(session, row.id),
+        Repository(session).as_if_new(row.id),
         row.raw,
         size=row.size,
         mailbox=row.mailbox,
@@ -274,7 +225,7 @@ async def _plan_message(
 
 async def _plan_failure(
     pipeline: Pipeline, session: AsyncSession, ref: ReplayRef
-) -> tuple[ReplayPreview, _Evaluation | None]:
+) -> tuple[ReplayPreview, Evaluation | None]:
     """The preview of a quarantined message, and its evaluation when it can be applied."""
     failure = await session.get(Failure, ref.id)
     if failure is None:

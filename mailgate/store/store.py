@@ -181,8 +181,19 @@ def _sqlite_begin(connection: Any) -> None:
 class Repository:
     """The few queries the pipeline makes, inside one transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, hiding: int | None = None) -> None:
         self.session = session
+        #: A message whose own row and the items it filed are hidden from the history queries.
+        self.hiding = hiding
+
+    def as_if_new(self, message_pk: int) -> Repository:
+        """The store as message ``message_pk`` would see it had it never been processed: neither a
+        duplicate of itself nor a revision of the item it filed (a replay re-runs it so)."""
+        return Repository(self.session, hiding=message_pk)
+
+    def _own_items(self) -> Any:
+        """The items the hidden message filed (as their first revision)."""
+        return select(Revision.item_id).where(Revision.message_pk == self.hiding, Revision.number == 1)
 
     async def seen(
         self, message_id: str | None, content_hash: str
@@ -191,7 +202,10 @@ class Repository:
         condition = Message.content_hash == content_hash
         if message_id:
             condition = condition | (Message.message_id == message_id)
-        rows = (await self.session.execute(select(Message.message_id).where(condition).limit(2))).all()
+        query = select(Message.message_id).where(condition)
+        if self.hiding is not None:
+            query = query.where(Message.id != self.hiding)
+        rows = (await self.session.execute(query.limit(2))).all()
         if not rows:
             return None
         return "message-id" if message_id and any(row[0] == message_id for row in rows) else "content-hash"
@@ -219,11 +233,12 @@ class Repository:
 
     async def item_by_reply(self, reply_message_id: str) -> StoredItem | None:
         """The item whose receipt had Message-ID ``reply_message_id``."""
-        item_id = await self.session.scalar(
-            select(Outbox.item_id)
-            .where(Outbox.reply_message_id == reply_message_id, Outbox.item_id.is_not(None))
-            .limit(1)
+        query = select(Outbox.item_id).where(
+            Outbox.reply_message_id == reply_message_id, Outbox.item_id.is_not(None)
         )
+        if self.hiding is not None:
+            query = query.where(Outbox.item_id.not_in(self._own_items()))
+        item_id = await self.session.scalar(query.limit(1))
         item = await self.session.get(Item, item_id) if item_id is not None else None
         return None if item is None else await self._stored(item)
 
@@ -284,12 +299,10 @@ class Repository:
 
     async def item_by_title(self, unit_id: str, title_key: str) -> StoredItem | None:
         """The newest item of ``unit_id`` whose folded title is ``title_key``."""
-        item = await self.session.scalar(
-            select(Item)
-            .where(Item.unit_id == unit_id, Item.title_key == title_key)
-            .order_by(Item.id.desc())
-            .limit(1)
-        )
+        query = select(Item).where(Item.unit_id == unit_id, Item.title_key == title_key)
+        if self.hiding is not None:
+            query = query.where(Item.id.not_in(self._own_items()))
+        item = await self.session.scalar(query.order_by(Item.id.desc()).limit(1))
         return None if item is None else await self._stored(item)
 
     async def item_by_tracking(self, tracking: str) -> StoredItem | None:
