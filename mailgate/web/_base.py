@@ -18,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from mailgate.clock import Clock
 from mailgate.config import Settings
 from mailgate.desk.users import ROLE_LABELS, UserView, get_user
 from mailgate.store import Store
+from mailgate.web._security import LoginThrottle
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -35,12 +37,15 @@ Action = Callable[[Request, UserView, FormData], Awaitable[Response]]
 
 @dataclass(frozen=True, slots=True)
 class Desk:
-    """The application's state: settings, the store, templates, the units' time zone."""
+    """The application's state: settings, the store, templates, the units' time zone, the clock, and
+    the count of failed sign-ins."""
 
     settings: Settings
     store: Store
     templates: Jinja2Templates
     zone: zoneinfo.ZoneInfo
+    clock: Clock
+    throttle: LoginThrottle
 
 
 def make_templates(zone: zoneinfo.ZoneInfo) -> Jinja2Templates:
@@ -98,8 +103,22 @@ def render(
     )
 
 
+def error_page(
+    request: Request,
+    user: UserView | None,
+    status_code: int,
+    title: str,
+    reason: str,
+    *,
+    back: str | None = None,
+) -> Response:
+    """The desk's error page: a title, a sentence saying what to do, and a link back when given."""
+    context = {"title": title, "reason": reason, "back": back}
+    return render(request, "error.html", context, user=user, status_code=status_code)
+
+
 def forbidden(request: Request, user: UserView | None, reason: str) -> Response:
-    return render(request, "error.html", {"title": "无权访问", "reason": reason}, user=user, status_code=403)
+    return error_page(request, user, 403, "无权访问", reason)
 
 
 def not_found(request: Request, user: UserView | None, what: str = "页面") -> Response:
@@ -115,14 +134,26 @@ def safe_next(target: str | None) -> str:
 
 
 async def signed_in(request: Request) -> UserView | None:
-    """The active user this session belongs to, if any."""
-    uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    """The active user this session belongs to, if any: one query, which also voids the session when
+    the user signed out elsewhere, got a new password or role, or was deactivated (``session_version``)."""
+    uid, version = request.session.get("uid"), request.session.get("sv")
+    if not isinstance(uid, int) or not isinstance(version, int):
+        if "uid" in request.session:
+            request.session.clear()
         return None
     user = await get_user(desk(request).store, uid)
-    if user is None:
+    if user is None or user.session_version != version:
         request.session.clear()
+        return None
     return user
+
+
+def start_session(request: Request, user: UserView) -> None:
+    """A new session for ``user``: nothing from before (a planted cookie included) carries over."""
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["sv"] = user.session_version
+    request.session["csrf"] = secrets.token_urlsafe(32)
 
 
 def _to_login(request: Request) -> Response:

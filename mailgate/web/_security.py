@@ -1,10 +1,18 @@
-"""Security headers on every response, and signed session cookies that are Secure over https."""
+"""Security headers, signed session cookies, capped request bodies, and throttled failed sign-ins."""
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mailgate.clock import Clock
 
 #: The desk's own pages: everything from the desk itself, no inline script or style, never framed.
 PAGE_CSP = (
@@ -14,7 +22,8 @@ PAGE_CSP = (
 #: A sanitised message shown in the log's sandboxed frame: no script, nothing remote, styles inline only.
 MESSAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
 
-_DEFAULTS = (
+#: Sent with every response that does not set its own.
+SECURITY_HEADERS = (
     ("content-security-policy", PAGE_CSP),
     ("x-frame-options", "DENY"),
     ("x-content-type-options", "nosniff"),
@@ -39,7 +48,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in _DEFAULTS:
+                for name, value in SECURITY_HEADERS:
                     if name not in headers:
                         headers[name] = value
                 if not static and "cache-control" not in headers:
@@ -70,3 +79,137 @@ class Sessions:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         chosen = self.secure if scope.get("scheme") in ("https", "wss") else self.plain
         await chosen(scope, receive, send)
+
+
+#: Largest request body by default: every form of the desk fits many times over.
+BODY_LIMIT = 256 * 1024
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over its route's limit (413), raised before the form parser sees a byte more."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
+
+
+class BodyLimit:
+    """Caps request bodies: a declared Content-Length over the limit is refused at the first read, a
+    streamed body as soon as it passes the limit, so nothing large is parsed or spooled to disk.
+
+    ``larger`` maps exact paths (an upload route) to their own limit."""
+
+    def __init__(
+        self, app: ASGIApp, *, limit: int = BODY_LIMIT, larger: Mapping[str, int] | None = None
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.larger = dict(larger or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.larger.get(str(scope.get("path", "")), self.limit)
+        declared = Headers(scope=scope).get("content-length", "")
+        too_large = declared.isdigit() and int(declared) > limit
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            if too_large:
+                raise BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """How many failed sign-ins a user name and a client address may have in a sliding window."""
+
+    per_user: int = 5
+    per_address: int = 20
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A sign-in under way, counted as failed unless ``LoginThrottle.succeeded`` says otherwise."""
+
+    user_key: str
+    address_key: str
+    at: dt.datetime
+
+
+class LoginThrottle:
+    """Failed sign-ins per user name and per client address within ``limits.window``, on ``clock``.
+
+    An attempt is counted before its password is checked, so parallel guesses cannot slip past the
+    limit; a success clears the user's count and takes the attempt back from the address's."""
+
+    #: Names and addresses remembered at most (the oldest are forgotten first).
+    MAX_KEYS = 10_000
+
+    def __init__(self, clock: Clock, limits: LoginLimits | None = None) -> None:
+        self.clock = clock
+        self.limits = limits or LoginLimits()
+        self._failures: dict[str, list[dt.datetime]] = {}
+
+    def wait(self, username: str, address: str) -> int:
+        """Seconds before this user name or address may try again (0: now)."""
+        now = self.clock.now()
+        waits = [
+            self._wait(key, limit, now)
+            for key, limit in (
+                (_user_key(username), self.limits.per_user),
+                (_address_key(address), self.limits.per_address),
+            )
+        ]
+        return max(waits)
+
+    def begin(self, username: str, address: str) -> Attempt:
+        """Count an attempt as failed until it succeeds."""
+        attempt = Attempt(_user_key(username), _address_key(address), self.clock.now())
+        for key in (attempt.user_key, attempt.address_key):
+            times = self._failures.pop(key, [])
+            times.append(attempt.at)
+            self._failures[key] = times  # now the most recently failed
+        self._forget()
+        return attempt
+
+    def succeeded(self, attempt: Attempt) -> None:
+        self._failures.pop(attempt.user_key, None)
+        times = self._failures.get(attempt.address_key, [])
+        if attempt.at in times:
+            times.remove(attempt.at)
+
+    def _wait(self, key: str, limit: int, now: dt.datetime) -> int:
+        since = now - self.limits.window
+        times = [t for t in self._failures.get(key, []) if t > since]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        if len(times) < limit:
+            return 0
+        # Free again when enough of the failures have left the window.
+        free_at = times[len(times) - limit] + self.limits.window
+        return max(1, math.ceil((free_at - now).total_seconds()))
+
+    def _forget(self) -> None:
+        while len(self._failures) > self.MAX_KEYS:
+            del self._failures[next(iter(self._failures))]
+
+
+def _user_key(username: str) -> str:
+    return "user:" + username.strip().casefold()[:64]
+
+
+def _address_key(address: str) -> str:
+    return "address:" + address

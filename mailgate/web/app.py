@@ -1,4 +1,4 @@
-"""The desk's web application: routes, sessions, security headers, and the refusal to run unprotected."""
+"""The desk's web application: routes, sessions, limits, error pages, and the refusal to run unprotected."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import ipaddress
 import secrets
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
+import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -15,16 +17,30 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.errors import ConfigurationError
 from mailgate.store import Store
 from mailgate.web import _admin, _auth, _health, _log, _queue
-from mailgate.web._base import Desk, make_templates, render, signed_in
-from mailgate.web._security import SecurityHeaders, Sessions
+from mailgate.web._base import MAX_PART, Desk, desk, error_page, make_templates, signed_in
+from mailgate.web._security import (
+    BODY_LIMIT,
+    SECURITY_HEADERS,
+    BodyLimit,
+    BodyTooLarge,
+    LoginLimits,
+    LoginThrottle,
+    SecurityHeaders,
+    Sessions,
+)
+
+log = structlog.get_logger("mailgate.web")
 
 STATIC = Path(__file__).parent / "static"
 #: Shortest session key accepted.
 MIN_SECRET = 32
+#: Routes that take more than ``BODY_LIMIT``: the registry upload (its file, and the form around it).
+UPLOAD_LIMITS = {"/registry/import": MAX_PART + 64 * 1024}
 
 
 def is_loopback(host: str) -> bool:
@@ -56,9 +72,17 @@ def session_key(secret_key: str | None, host: str) -> str:
 
 
 def create_app(
-    settings: Settings, store: Store, *, secret_key: str | None, host: str | None = None
+    settings: Settings,
+    store: Store,
+    *,
+    secret_key: str | None,
+    host: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    login_limits: LoginLimits | None = None,
 ) -> Starlette:
-    """The desk over ``store`` (already migrated), to be served on ``host`` (default: ``[web] host``)."""
+    """The desk over ``store`` (already migrated), to be served on ``host`` (default: ``[web] host``).
+
+    ``clock`` dates sign-ins, new users and the throttle of failed sign-ins (``login_limits``)."""
     web = settings.web
     key = session_key(secret_key, host or web.host)
     zone = zoneinfo.ZoneInfo(settings.rules.timezone)
@@ -71,6 +95,7 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [
+        Middleware(BodyLimit, limit=BODY_LIMIT, larger=UPLOAD_LIMITS),
         Middleware(SecurityHeaders),
         Middleware(
             Sessions,
@@ -82,20 +107,61 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, ValueError: _bad_input, Exception: _server_error},
     )
-    app.state.desk = Desk(settings=settings, store=store, templates=make_templates(zone), zone=zone)
+    app.state.desk = Desk(
+        settings=settings,
+        store=store,
+        templates=make_templates(zone),
+        zone=zone,
+        clock=clock,
+        throttle=LoginThrottle(clock, login_limits),
+    )
     return app
 
 
+#: Starlette's own errors, said by status only: their details (a parser's message) may quote the request.
+_HTTP_ERRORS = {
+    400: ("请求有误", "提交的内容格式有误，无法处理。请返回上一页，刷新后重新填写提交。"),
+    404: ("未找到", "找不到这个页面：链接可能有误。"),
+    405: ("不支持的请求", "这个地址不接受这种请求方式。"),
+}
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own errors (unknown path, wrong method) as pages of the desk."""
+    """Starlette's own errors (unknown path, wrong method, a malformed or too large body) as pages."""
     assert isinstance(exc, HTTPException)
     user = await signed_in(request) if "session" in request.scope else None
-    titles = {404: "未找到", 405: "不支持的请求"}
-    reasons = {404: "找不到这个页面：链接可能有误。", 405: "这个地址不接受这种请求方式。"}
-    context = {
-        "title": titles.get(exc.status_code, "请求有误"),
-        "reason": reasons.get(exc.status_code, str(exc.detail)),
+    if isinstance(exc, BodyTooLarge):
+        title, reason = "内容过大", f"提交的内容超过了 {exc.limit // 1024} KB 的上限，未被处理。"
+    else:
+        title, reason = _HTTP_ERRORS.get(exc.status_code, ("请求有误", "这个请求无法处理。"))
+    return error_page(request, user, exc.status_code, title, reason)
+
+
+async def _bad_input(request: Request, exc: Exception) -> Response:
+    """A ValueError (a validation error included) that no page caught: the input was wrong, 400."""
+    log.warning("desk_request_refused", path=request.url.path, error=type(exc).__name__)
+    user = await signed_in(request) if "session" in request.scope else None
+    reason = "提交的内容有误，无法处理。请返回上一页检查后重新提交。"
+    return error_page(request, user, 400, "请求有误", reason)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Anything else: a page of the desk saying so, without the traceback (that goes to the log)."""
+    log.error("desk_request_failed", path=request.url.path, error=type(exc).__name__)
+    context: dict[str, Any] = {
+        "title": "服务器出错",
+        "reason": "处理这个请求时出错，请稍后重试；如果一再出现，请联系运维。",
+        "back": None,
+        "user": None,
+        "csrf_token": "",
+        "flashes": [],
+        "path": request.url.path,
     }
-    return render(request, "error.html", context, user=user, status_code=exc.status_code)
+    response = desk(request).templates.TemplateResponse(request, "error.html", context, status_code=500)
+    # Outside every middleware of the app: the security headers come from here.
+    for name, value in SECURITY_HEADERS:
+        response.headers[name] = value
+    response.headers["cache-control"] = "no-store"
+    return response

@@ -224,6 +224,8 @@ async def test_a_new_user_added_by_an_admin_can_sign_in_with_their_role(client: 
     newcomer = await client(None)
     assert (await newcomer.login("chen.li", "x" * 12)).headers["location"] == "/log"
     assert (await newcomer.get("/users")).status_code == 403
-    promoted = await admin.post("/users/chen.li/role", {"role": "admin"})
-    assert promoted.status_code == 303
+    promoted = await admin.post("/users/chen.li/role", {"role": "admin"}, follow_redirects=True)
+    assert "已将 chen.li 的角色改为管理员" in promoted.text
+    assert (await newcomer.get("/users")).status_code == 303  # a new role needs a new sign-in
+    assert (await newcomer.login("CHEN.LI", "x" * 12)).status_code == 303
     assert (await newcomer.get("/users")).status_code == 200
