@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings, StoreSettings
 from mailgate.errors import StoreError
-from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline, item_facts
+from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline
 from mailgate.registry import Officer, Registry, Series, Unit, load_registry
 from mailgate.store import Store
 from mailgate.store.models import OfficerRow, UnitRow
@@ -201,16 +201,11 @@ async def check_files(
                     error=f"{type(exc).__name__}: {exc}",
                 )
                 continue
-            facts = (
-                item_facts(processed.submission, processed.context, processed.item)
-                if processed.item
-                else None
-            )
             yield FileResult(
                 str(path),
                 processed.verdict.outcome.value,
                 pipeline.messages_for(processed.verdict),
-                facts,
+                processed.facts,
             )
     finally:
         await store.close()

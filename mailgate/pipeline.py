@@ -459,11 +459,6 @@ def stored_findings(verdict: Verdict) -> list[dict[str, Any]]:
     ]
 
 
-def item_facts(submission: Submission, context: Context, item: StoredItem) -> dict[str, Any]:
-    """The filed item as receipts and the JSON output describe it."""
-    return ItemFacts.of(submission, context).describe(item, context.history.prior_item)
-
-
 def first_word(attachments: tuple[Attachment, ...]) -> Attachment | None:
     """The first attachment that is a Word document."""
     return next((a for a in attachments if a.word is not None), None)
