@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import re
@@ -12,6 +13,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from messages import REGISTRY, submission
@@ -19,6 +21,7 @@ from messages import REGISTRY, submission
 #: The registry before 天河区's officer was registered: their item is rejected as unregistered-sender.
 WITHOUT_OFFICER = REGISTRY.replace('email = "xxy@th.gz.gov.cn"', 'email = "old@th.gz.gov.cn"')
 YUEXIU = {"identifier": "越秀区", "sender": "xxk@yuexiu.gov.cn", "name": "越秀区政府办 李四"}
+ZONE_NOTE = "时间均为北京时间（Asia/Shanghai）"
 
 
 def mailgate(cwd: Path, *args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -92,11 +95,12 @@ def _ref(listing: str, subject: str) -> str:
 
 
 def test_the_queue_lists_filters_and_shows_items(workdir: Path) -> None:
-    listed, searched, missing = mailgate_all(
+    listed, searched, missing, huge = mailgate_all(
         workdir,
         ("queue", "list", "--unit", "越秀区"),
         ("queue", "list", "--search", "迎春花市", "--status", "new"),
         ("queue", "show", "20991231-999999"),
+        ("queue", "show", str(2**64)),
     )
     assert listed.returncode == 0, listed.stderr
     lines = [line for line in listed.stdout.splitlines() if "越秀区" in line and "-0000" in line]
@@ -104,17 +108,28 @@ def test_the_queue_lists_filters_and_shows_items(workdir: Path) -> None:
     assert "老城区改造" in lines[0]  # urgent first
     assert "急" in lines[0]
     assert "共 2 条" in listed.stdout
+    assert listed.stdout.count(ZONE_NOTE) == 1
+    # When each arrived (the fixtures' time in Guangzhou), and when it was processed, much later.
+    assert re.search(r"2026-11-26 10:00（处理 \d{4}-\d\d-\d\d \d\d:\d\d）", lines[0])
     assert "共 1 条" in searched.stdout
     assert "迎春花市" in searched.stdout
     assert missing.returncode == 1
     assert "no item" in missing.stderr
-    tracking = re.search(r"\d{8}-\d{6}", lines[1])
+    assert (huge.returncode, huge.stderr.strip()) == (1, f"mailgate: no item {2**64}")
+    tracking = re.search(r"(\d{8})-(\d{6})", lines[1])
     assert tracking is not None
-    shown = mailgate(workdir, "queue", "show", tracking.group(0))
+    short = f"{tracking.group(1)}-{int(tracking.group(2))}"  # the serial without its zeros
+    shown, found = mailgate_all(workdir, ("queue", "show", short), ("queue", "list", "--search", short))
     assert shown.returncode == 0, shown.stderr
     assert "越秀区举办迎春花市" in shown.stdout
     assert "新建5G基站1200个" in shown.stdout
     assert "020-38622000" in shown.stdout  # the 落款
+    assert "信息员 李四 · 落款 张三" in shown.stdout  # the body 越秀区 sent is signed by 天河区's 张三
+    assert shown.stdout.count(ZONE_NOTE) == 1
+    assert "收到 2026-11-26 10:00（处理" in shown.stdout
+    assert found.returncode == 0, found.stderr
+    assert "共 1 条" in found.stdout
+    assert tracking.group(0) in found.stdout
 
 
 def test_the_queue_exports_every_page_as_csv_with_a_bom(workdir: Path) -> None:
@@ -127,15 +142,24 @@ def test_the_queue_exports_every_page_as_csv_with_a_bom(workdir: Path) -> None:
     assert rows[0][:3] == ["编号", "标题", "单位"]
     assert sorted(r[1] for r in rows[1:]) == ["越秀区举办迎春花市", "越秀区老城区改造取得新成效"]
     assert {r[2] for r in rows[1:]} == {"越秀区"}
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert {(r["信息员"], r["落款姓名"]) for r in records} == {("李四", "张三")}
+    assert {r["首次收到（Asia/Shanghai）"] for r in records} == {"2026-11-26 10:00"}
+    assert {r["最近收到（Asia/Shanghai）"] for r in records} == {"2026-11-26 10:00"}
+    assert all(r["处理时间（Asia/Shanghai）"] > "2026-11-26 10:01" for r in records)  # the run was later
 
 
 def test_the_rejection_log_lists_shows_and_counts(workdir: Path) -> None:
-    listed, only, stats, malformed = mailgate_all(
+    listed, only, stats, malformed, huge, ancient, endless, cursor = mailgate_all(
         workdir,
         ("rejections", "list"),
         ("rejections", "list", "--rule", "auto-reply"),
         ("rejections", "stats", "--since", "2026-11-01"),
         ("rejections", "show", "item:1"),
+        ("rejections", "show", f"message:{2**64}"),
+        ("rejections", "list", "--since", "0001-01-01"),
+        ("rejections", "stats", "--until", "9999-12-31"),
+        ("rejections", "list", "--cursor", "W10"),
     )
     assert listed.returncode == 0, listed.stderr
     assert "unregistered-sender" in listed.stdout
@@ -146,6 +170,12 @@ def test_the_rejection_log_lists_shows_and_counts(workdir: Path) -> None:
     assert re.search(r"unregistered-sender\s*│\s*2", stats.stdout)
     assert re.search(r"auto-reply\s*│\s*1", stats.stdout)
     assert malformed.returncode == 2
+    assert listed.stdout.count(ZONE_NOTE) == 1
+    for refused, says in ((huge, "out of range"), (ancient, "out of range"), (endless, "out of range")):
+        assert refused.returncode == 2, refused.stderr
+        assert says in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert (cursor.returncode, cursor.stderr.strip()) == (2, "mailgate: not a cursor of this list")
     html = mailgate(workdir, "rejections", "show", _ref(listed.stdout, "网页格式"))
     assert html.returncode == 0, html.stderr
     assert "纯文本部分" in html.stdout
@@ -153,6 +183,13 @@ def test_the_rejection_log_lists_shows_and_counts(workdir: Path) -> None:
     assert "<p>" not in html.stdout
     assert "不是已登记备案的信息员邮箱" in html.stdout  # the finding, in Chinese
     assert "stranger@example.com" in html.stdout
+    assert html.stdout.count(ZONE_NOTE) == 1
+    # 天河区's officer, not yet registered, was a stranger to it, and wrote too long ago to be answered.
+    old = mailgate(workdir, "rejections", "show", _ref(listed.stdout, "智慧城市"))
+    assert old.returncode == 0, old.stderr
+    assert (
+        "登记提示 → xxy@th.gz.gov.cn：未发送（原因：邮件收到时已超过自动回复的时限，不再回复）" in old.stdout
+    )
 
 
 def test_replay_previews_then_applies_once_after_a_registry_change(workdir: Path) -> None:
@@ -192,3 +229,47 @@ def test_replay_previews_then_applies_once_after_a_registry_change(workdir: Path
     sent = [p.read_bytes() for p in set((workdir / "var" / "outbox").iterdir()) - before]
     assert len(sent) == 1  # the receipt, once
     assert tracking.group(1).encode() in sent[0]
+
+
+def test_user_commands_change_roles_and_reactivate_but_always_keep_an_active_admin(tmp_path: Path) -> None:
+    (tmp_path / "mailgate.toml").write_text('[rules]\ntimezone = "Pacific/Kiritimati"\n', encoding="utf-8")
+    config = ("--config", "mailgate.toml")
+    for name, role in (("Wang", "admin"), ("li", "editor")):
+        added = mailgate(
+            tmp_path, "user", "add", name, "--role", role, "--password-stdin", *config, stdin="x" * 12
+        )
+        assert added.returncode == 0, added.stderr
+    demoted, deactivated, unknown_role = mailgate_all(
+        tmp_path,
+        ("user", "role", "WANG", "editor", *config),
+        ("user", "deactivate", " wang ", *config),
+        ("user", "role", "li", "boss", *config),
+    )
+    for refused in (demoted, deactivated):
+        assert refused.returncode == 1, refused.stderr
+        line = refused.stderr.strip()
+        assert "\n" not in line
+        assert "without an active admin" in line
+        assert "没有启用的管理员" in line
+        assert "Traceback" not in refused.stderr
+    assert unknown_role.returncode == 2
+    assert "角色须为" in unknown_role.stderr
+    promoted = mailgate(tmp_path, "user", "role", "LI", "admin", *config)
+    assert promoted.returncode == 0, promoted.stderr
+    assert "user li is now admin" in promoted.stdout
+    gone = mailgate(tmp_path, "user", "deactivate", "wang", *config)
+    assert gone.returncode == 0, gone.stderr
+    listed = mailgate(tmp_path, "user", "list", *config)
+    assert re.search(r"wang\s*│.*│\s*已停用", listed.stdout)
+    back = mailgate(tmp_path, "user", "reactivate", "Wang", *config)
+    assert back.returncode == 0, back.stderr
+    assert "user wang reactivated" in back.stdout
+    listed = mailgate(tmp_path, "user", "list", *config)
+    assert "时间：Pacific/Kiritimati" in listed.stdout
+    assert "已停用" not in listed.stdout
+    created = re.search(r"wang\s*│.*?│\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2})", listed.stdout)
+    assert created is not None, listed.stdout
+    local = dt.datetime.strptime(created.group(1), "%Y-%m-%d %H:%M").replace(
+        tzinfo=ZoneInfo("Pacific/Kiritimati")
+    )
+    assert abs(dt.datetime.now(dt.UTC) - local) < dt.timedelta(minutes=5)  # UTC+14: never the UTC time

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+import zoneinfo
 from typing import Annotated, TypeVar
 
 import typer
@@ -94,34 +96,62 @@ def user_password(
     password_stdin: PasswordStdin = False,
     config: ConfigOption = None,
 ) -> None:
-    """Set a user's password (asked twice, or read from standard input)."""
+    """Set a user's password (asked twice, or read from standard input); their open sessions end."""
     settings, _ = load_or_exit(config, None)
     password = _password(password_stdin)
-    with_store(settings, lambda store: users.set_password(store, username, password))
-    typer.echo(f"password of {username} set")
+    changed = with_store(settings, lambda store: users.set_password(store, username, password))
+    typer.echo(f"password of {changed.username} set; their sessions ended")
+
+
+@user_app.command("role")
+def user_role(
+    username: Annotated[str, typer.Argument(help="The user.")],
+    role: Annotated[str, typer.Argument(help="editor, ops or admin.")],
+    config: ConfigOption = None,
+) -> None:
+    """Give a user another role; their open sessions end. The last active admin keeps theirs."""
+    settings, _ = load_or_exit(config, None)
+    changed = with_store(settings, lambda store: users.set_role(store, username, role))
+    typer.echo(f"user {changed.username} is now {changed.role}")
 
 
 @user_app.command("deactivate")
 def user_deactivate(
     username: Annotated[str, typer.Argument(help="The user.")], config: ConfigOption = None
 ) -> None:
-    """Stop a user from signing in; their open sessions end."""
+    """Stop a user from signing in; their open sessions end. The last active admin stays."""
     settings, _ = load_or_exit(config, None)
-    with_store(settings, lambda store: users.deactivate(store, username))
-    typer.echo(f"user {username} deactivated")
+    changed = with_store(settings, lambda store: users.deactivate(store, username))
+    typer.echo(f"user {changed.username} deactivated")
+
+
+@user_app.command("reactivate")
+def user_reactivate(
+    username: Annotated[str, typer.Argument(help="The user.")], config: ConfigOption = None
+) -> None:
+    """Let a deactivated user sign in again, with the password they had."""
+    settings, _ = load_or_exit(config, None)
+    changed = with_store(settings, lambda store: users.reactivate(store, username))
+    typer.echo(f"user {changed.username} reactivated")
 
 
 @user_app.command("list")
 def user_list(config: ConfigOption = None) -> None:
-    """List the desk's users."""
+    """List the desk's users, with times in the units' time zone ([rules] timezone)."""
     settings, _ = load_or_exit(config, None)
-    table = Table("用户名", "姓名", "角色", "状态", "最近登录")
+    zone = zoneinfo.ZoneInfo(settings.rules.timezone)
+
+    def local(when: dt.datetime | None) -> str:
+        return when.astimezone(zone).strftime("%Y-%m-%d %H:%M") if when is not None else "—"
+
+    table = Table("用户名", "姓名", "角色", "状态", "创建时间", "最近登录", caption=f"时间：{zone.key}")
     for user in with_store(settings, users.list_users):
         table.add_row(
             user.username,
             user.display_name,
             user.role_label,
             "启用" if user.active else "已停用",
-            user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "—",
+            local(user.created_at),
+            local(user.last_login_at),
         )
     Console(highlight=False).print(table)
