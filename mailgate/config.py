@@ -129,6 +129,29 @@ class StoreSettings(BaseModel):
     #: Keep every message's raw bytes in the database (the rejection log shows the original).
     keep_raw: bool = True
 
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            # Not echoed: the URL may hold a password.
+            raise _invalid("not a database URL (like postgresql+asyncpg://user@host/db)") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise _invalid(f"mailgate keeps its store in SQLite or PostgreSQL, not {url.get_backend_name()}")
+        try:
+            is_async = url.get_dialect().is_async
+        except NoSuchModuleError:
+            is_async = False
+        if not is_async:
+            raise _invalid(
+                f"{url.drivername} is not an asyncio driver: use sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
     @property
     def sqlite_file(self) -> Path | None:
         """The database file of a SQLite store; None for other databases and in-memory SQLite."""
@@ -137,7 +160,7 @@ class StoreSettings(BaseModel):
 
         try:
             url = make_url(self.url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             return None
         database = url.database
         if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
@@ -432,7 +455,7 @@ def _anchor_sqlite(url: str, base: Path) -> str:
 
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url  # the store reports it
     database = parsed.database
     if (

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import string
 import subprocess
 import sys
 import types
@@ -16,6 +19,7 @@ from pydantic import BaseModel
 from mailgate.config import FILE_RELATIVE, Settings, load_settings
 from mailgate.errors import ConfigurationError
 from mailgate.mail.counting import CountMode
+from rules import default_rules
 
 
 def test_defaults_follow_the_spec() -> None:
@@ -60,8 +64,6 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         ("[rules.messages]\n'body-length' = '{words} 字'\n", r"rules.messages.body-length: .*\{words\}"),
         ("[rules.messages]\n'body-length' = '{} 字'\n", r"unknown placeholder \{\}"),
         ("[rules.messages]\n'body-length' = '{count 字'\n", "not a valid message template"),
-        # clock-skew's "missing" message has no {minutes}: a rule-wide override cannot use it.
-        ("[rules.messages]\n'clock-skew' = '差 {minutes} 分钟'\n", "clock-skew.<reason>"),
         (
             '[replies]\neditors_address = "editors@gzy.gov.cn\\r\\nBcc: all@gzy.gov.cn"\n',
             "replies.editors_address: must be one line",
@@ -81,6 +83,10 @@ def test_file_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             "source.imap.folders.rejected: must be one line",
         ),
         ('[source.imap.daily]\nusername = "inf\\r\\n"\n', "source.imap.daily.username: must be one line"),
+        ("[store]\nurl = 'mailgate.db'\n", "store.url: not a database URL"),
+        ("[store]\nurl = 'mysql+aiomysql://u:hunter2@db/mailgate'\n", "store.url: .* not mysql$"),
+        ("[store]\nurl = 'sqlite:///var/mailgate.db'\n", "store.url: sqlite is not an asyncio driver"),
+        ("[store]\nurl = 'postgresql+pg9000://db/mailgate'\n", "store.url: postgresql.pg9000 is not"),
     ],
 )
 def test_invalid_settings_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
@@ -88,6 +94,14 @@ def test_invalid_settings_name_the_key(tmp_path: Path, text: str, fragment: str)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigurationError, match=fragment):
         load_settings(path)
+
+
+def test_a_bad_store_url_is_not_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[store]\nurl = 'postgresql+asyncpg://u:hunter2@db:port/x'\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"store\.url: not a database URL") as caught:
+        load_settings(path)
+    assert "hunter2" not in str(caught.value)
 
 
 def test_each_problem_is_one_line_naming_its_key(tmp_path: Path) -> None:
@@ -118,18 +132,45 @@ def test_the_environment_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None
         load_settings()
 
 
+def _placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def _placeholder_of_one_message() -> tuple[str, str, str]:
+    """A rule, one of its reasons, and a placeholder that reason's message has but another has not."""
+    for rule in default_rules():
+        fields = {reason: _placeholders(text) for reason, text in rule.messages.items()}
+        common = set.intersection(*fields.values())
+        for reason, names in fields.items():
+            if names - common:
+                return rule.name, reason, sorted(names - common)[0]
+    raise AssertionError("every rule's messages have the same placeholders")
+
+
+def test_a_rule_wide_override_has_only_the_placeholders_all_its_messages_have(tmp_path: Path) -> None:
+    rule, reason, name = _placeholder_of_one_message()
+    path = tmp_path / "messages.toml"
+    path.write_text(f"[rules.messages]\n'{rule}' = '见 {{{name}}}'\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=re.escape(f'use a key "{rule}.<reason>"')):
+        load_settings(path)
+    path.write_text(f"[rules.messages]\n'{rule}.{reason}' = '见 {{{name}}}'\n", encoding="utf-8")
+    assert load_settings(path).rules.messages == {f"{rule}.{reason}": f"见 {{{name}}}"}
+
+
 def test_overrides_that_fit_their_messages_are_accepted(tmp_path: Path) -> None:
+    body_length = next(r for r in default_rules() if r.name == "body-length").messages["default"]
+    first = sorted(_placeholders(body_length))[0]
     path = tmp_path / "ok.toml"
     path.write_text(
         "[rules.severities]\n'stale-date' = 'reject'\n"
-        "[rules.messages]\n'body-length' = '正文 {count} 字，超过 {limit:d} 字，请删减 {excess} 字。'\n"
-        "'clock-skew.skew' = '差 {minutes} 分钟'\n'stale-date' = '落款 {date}，收到 {received}'\n"
+        f"[rules.messages]\n'body-length' = {json.dumps(body_length, ensure_ascii=False)}\n"
+        f"'body-length.default' = '正文 {{{first}:>4}} 字'\n"
         "'wrong-inbox' = '请投另一个邮箱'\n"
         "[replies]\neditors_address = ''\nfrom_address = 'xxb@广州.gov.cn'\n",
         encoding="utf-8",
     )
     settings = load_settings(path)
-    assert settings.rules.messages["clock-skew.skew"] == "差 {minutes} 分钟"
+    assert settings.rules.messages["body-length"] == body_length
     assert settings.replies.editors_address is None  # empty: no alerts
     assert settings.replies.from_address == "xxb@广州.gov.cn"  # an IDNA host name
 
