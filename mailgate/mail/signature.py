@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from mailgate.mail.dates import find_date
+from mailgate.mail.folding import to_simplified
 from mailgate.mail.model import ItemParts, Signature
 from mailgate.mail.phones import is_valid_phone, iter_phones
 
@@ -44,6 +45,60 @@ _OPEN, _CLOSE = "（(", "）)"
 _MAX_VALUE = 60
 _MAX_COMPACT = 100
 _END_MARKS = frozenset(("完", "（完）", "(完)"))
+
+# The unlabelled 落款: unit, name, phone and date on bare lines at the end of the body.
+#: At most this many lines at the end of the body are read as an unlabelled 落款, each this long at most.
+_MAX_BARE_LINES = 6
+_MAX_BARE_CHARS = 40
+#: Surnames (Simplified): a bare name is two or three Han characters led by one of these, or three or
+#: four led by a compound surname. Surnames that are everyday words (和, 时, 全, 区 ...) are left out.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+    "戴莫孔汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿兰焦俞左柳甘祝包宁尚符舒阮柯纪"
+    "梅童凌毕季裴霍涂成苗谷盛翁冉骆蓝游辛靳管柴蒙鲍喻祁蒲滕屈饶牟艾尤阳穆农卓古吉缪简麦褚娄窦戚岑"
+    "费卜冷晏席卫柏宗瞿桂佟臧闵苟邬卞姬仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝谈匡鞠惠荆冀"
+    "郁胥班储栗燕楚鄢劳谌奚粟冼蔺阚权帅屠朴廉禹祖漆卿狄宣晋扈晁芮阙浦戈鹿邸雍辜裘亓邰赫杭况逯茹诸"
+    "慕亢嵇湛宾戎茅揭尉冶束檀昝衡尧"
+)
+_COMPOUND_SURNAMES = frozenset((
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+    "宇文", "司徒", "夏侯", "令狐", "端木", "西门", "南宫", "独孤", "轩辕", "钟离",
+))  # fmt: skip
+_HAN = r"[\u4e00-\u9fff]"
+_NAME_SHAPE = re.compile(rf"{_HAN}{{2,4}}|{_HAN}{{1,4}}[·•・]{_HAN}{{1,8}}")
+#: How a unit's name ends (Simplified): 政府, 办公室, 局, 中心, 街道 ...
+_UNIT_END = re.compile(
+    "(?:政府|中心|街道|公司|集团|学校|大学|中学|小学|医院|党委|党组|工委|办事处|银行|海关|监狱|社区|基地|报社|"
+    "[办局委厅处科室院所站队部会镇乡区市县馆台社署组村园港场厂行司校])$"
+)
+#: Words of a sentence, not of a unit's name.
+_NOT_IN_UNIT = re.compile("[在于由是了将把被从对向为的着过等说称要]")
+#: What may stand around phone numbers on a phone line: labels without a colon, notes, separators.
+_PHONE_WORDS = re.compile(
+    "|".join(
+        _label_pattern(word)
+        for word in (
+            "联系电话",
+            "办公电话",
+            "电话号码",
+            "手机号码",
+            "联系方式",
+            "电话",
+            "手机",
+            "座机",
+            "固话",
+        )
+    )
+    + r"|\b(?:tel|mobile|phone)\b|[（(](?:办|宅|手机|手機|座机|座機|固话|固話|小灵通)[）)]|[:：/|]",
+    re.IGNORECASE,
+)
+_DATE_WORDS = re.compile("|".join(map(_label_pattern, _LABELS["date"])) + "|[:：]")
+_BARE_TOKENS = re.compile(r"[\s，,、；;]+")
+#: A unit or name label written without its colon, before a space: "单位 天河区政府办公室", "姓名 张三".
+_BARE_LABEL = re.compile(
+    "|".join(f"(?P<{key}>{'|'.join(map(_label_pattern, _LABELS[key]))})" for key in ("unit", "name"))
+)
 
 
 @dataclass
@@ -157,12 +212,139 @@ def _signature(fields: _Fields) -> Signature:
 
 
 def parse_signature(block: str) -> Signature | None:
-    """Read a 落款 block (multi-line labelled form or the one-line parenthesised form)."""
+    """Read a 落款 block (labelled lines, the one-line parenthesised form, or unlabelled lines)."""
     merged = _Fields()
     for line in block.splitlines():
         if line.strip() and (fields := _read_line(line) or _bare_date(line)) is not None:
             merged.merge(fields)
+    lines = block.splitlines()
+    bare = _bare_block(lines, 0, set())
+    if bare is not None and len(bare.fields.core) > len(merged.core):
+        return _signature(bare.fields)
     return _signature(merged) if merged.core else None
+
+
+def _is_name(text: str) -> bool:
+    """Whether ``text`` is shaped like a person's name: 张三, 欧阳明华, 阿不都·热合曼."""
+    if _NAME_SHAPE.fullmatch(text) is None:
+        return False
+    simplified = to_simplified(text)
+    if "·" in text or "•" in text or "・" in text:
+        return True
+    if simplified[:2] in _COMPOUND_SURNAMES:
+        return 3 <= len(text) <= 4
+    return simplified[0] in _SURNAMES and len(text) <= 3
+
+
+def _is_unit(text: str) -> bool:
+    """Whether ``text`` is shaped like a unit's name: it ends like one (办公室, 局, 街道 ...), has no digits
+    and none of the words that make a sentence."""
+    simplified = to_simplified(text)
+    return (
+        3 <= len(text) <= 30
+        and _UNIT_END.search(simplified) is not None
+        and _NOT_IN_UNIT.search(simplified) is None
+        and not any(ch.isdigit() for ch in text)
+    )
+
+
+def _unit_and_name(tokens: list[str]) -> dict[str, str] | None:
+    """Unit and/or name from the words of a bare line, or None when they are not shaped like either.
+
+    One word: a unit, a name, or a unit with the name written right after it (天河区政府办张三);
+    two words: a unit and a name, in either order; a two-character name spaced out (张　三) is one."""
+    if len(tokens) == 2 and len(tokens[0]) == 1 == len(tokens[1]) and _is_name("".join(tokens)):
+        return {"name": "".join(tokens)}
+    if len(tokens) == 2 and (label := _BARE_LABEL.fullmatch(tokens[0])) is not None:
+        key = label.lastgroup or ""
+        return {key: tokens[1]} if len(tokens[1]) <= (30 if key == "unit" else 8) else None
+    if len(tokens) == 1:
+        word = tokens[0]
+        if _is_unit(word):
+            return {"unit": word}
+        if _is_name(word):
+            return {"name": word}
+        for size in (2, 3, 4):
+            if len(word) > size + 2 and _is_unit(word[:-size]) and _is_name(word[-size:]):
+                return {"unit": word[:-size], "name": word[-size:]}
+        return None
+    if len(tokens) == 2:
+        first, second = tokens
+        if _is_unit(first) and _is_name(second):
+            return {"unit": first, "name": second}
+        if _is_name(first) and _is_unit(second):
+            return {"unit": second, "name": first}
+    return None
+
+
+def _bare_line(line: str) -> _Fields | None:
+    """The 落款 fields of one unlabelled line: a date alone, phones (with 电话 or 手机 and no colon
+    allowed) and/or a unit and a name; None when the line is anything else, a sentence above all."""
+    inner, _ = _unwrap(line)
+    if not inner or len(inner) > _MAX_BARE_CHARS or _SENTENCE_END.search(inner):
+        return None
+    labelled = _read_line(line) or _bare_date(line)
+    if labelled is not None:
+        return labelled
+    values: dict[str, str] = {}
+    rest = inner
+    if (found_date := find_date(rest)) is not None:
+        values["date"] = found_date[1].group()
+        rest = _DATE_WORDS.sub(" ", _mask(rest, found_date[1]))
+    phones = list(iter_phones(rest))
+    if phones:
+        values["phone"] = "、".join(match.group().strip() for match in phones)
+        for match in reversed(phones):
+            rest = _mask(rest, match)
+        rest = _PHONE_WORDS.sub(" ", rest)
+    tokens = [token for token in _BARE_TOKENS.split(rest.strip(_VALUE_STRIP)) if token]
+    if tokens:
+        who = _unit_and_name(tokens)
+        if who is None:
+            return None
+        values |= who
+    if not values:
+        return None
+    return _Fields(values=values, stated=set(values), lines=[line])
+
+
+def _bare_block(lines: list[str], start: int, skipped: set[int]) -> _Block | None:
+    """An unlabelled 落款 closing ``lines[start:]``, or None.
+
+    Read upwards from the last line (来源 lines and 完 aside): at most two lines of unit and name
+    (together on one line or not), then, below them, the phone and/or date lines that anchor the
+    block. A block needs an anchor and a unit or name that is not labelled; every line must be short,
+    no sentence, and a field may not come twice (a second date is another 落款)."""
+    indexes = [i for i in range(start, len(lines)) if lines[i].strip() and i not in skipped]
+    while indexes and lines[indexes[-1]].strip() in _END_MARKS:
+        indexes.pop()
+    found: list[tuple[int, _Fields]] = []
+    keys: set[str] = set()
+    text_lines = 0
+    for i in reversed(indexes[-_MAX_BARE_LINES:]):
+        fields = _bare_line(lines[i])
+        if fields is None:
+            break
+        anchor = bool({"phone", "date"} & fields.values.keys())
+        if anchor and text_lines:
+            break  # a phone or date above the unit and name belongs to something else
+        if keys & fields.values.keys() - {"phone"} or (not anchor and text_lines == 2):
+            if not anchor:
+                return None  # a third unit or name line: a list of units or people, not a 落款
+            break
+        text_lines += not anchor
+        keys |= fields.values.keys()
+        found.append((i, fields))
+    found.reverse()
+    bare_text = any(not f.stated & {"unit", "name"} or _read_line(lines[i]) is None for i, f in found)
+    if not found or not {"phone", "date"} & keys or not {"unit", "name"} & keys or not bare_text:
+        return None
+    merged = _Fields()
+    for _, fields in found:
+        for key in fields.values.keys() & merged.values.keys() & {"phone"}:
+            merged.values[key] += "、" + fields.values.pop(key)
+        merged.merge(fields)
+    return _Block(merged, found[0][0], found[-1][0])
 
 
 @dataclass
@@ -216,6 +398,15 @@ def split_item(body: str) -> ItemParts:
     if title_at is None:
         return ItemParts(title=None, main="", signature=None, source=None)
     blocks, source_lines, sources = _blocks(lines, title_at + 1)
+    bare = _bare_block(lines, title_at + 1, source_lines)
+    # An unlabelled 落款 stands only where nothing was found before it (an earlier labelled 落款
+    # makes the bare lines a sign-off), and only when it says more than what was found in it.
+    if (
+        bare is not None
+        and all(block.first >= bare.first for block in blocks)
+        and len(bare.fields.core) > max((len(block.fields.core) for block in blocks), default=0)
+    ):
+        blocks = [bare]
     main_end = blocks[0].first if blocks else len(lines)
     main = [lines[i] for i in range(title_at + 1, main_end) if i not in source_lines]
     while main and not main[-1].strip():

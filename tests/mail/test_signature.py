@@ -389,3 +389,188 @@ def test_split_item_never_raises(text: str) -> None:
     parts = split_item(text)
     assert parts.signature_count >= (parts.signature is not None)
     parse_signature(text)
+
+
+# The unlabelled 落款: bare lines at the end of the body, as many officers type it.
+
+NOV26 = dt.date(2026, 11, 26)
+BARE_SIGNATURES = [
+    (
+        ["天河区政府办公室", "张三", "020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室 张三", "020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室\u3000张三", "电话：020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室", "张三", "电话 020-87654321", "2026-11-26"],
+        "天河区政府办公室", "张三", "020-87654321", "2026-11-26",
+    ),
+    (
+        ["天河區政府辦公室", "張三", "電話：020-87654321", "2026年11月26日"],
+        "天河區政府辦公室", "張三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["越秀區人民政府辦公室 陳大文", "手機 13800138000", "二〇二六年十一月二十六日"],
+        "越秀區人民政府辦公室", "陳大文", "13800138000", "二〇二六年十一月二十六日",
+    ),
+    (
+        ["天河区政府办公室 张三 020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室", "张三 13800138000", "2026.11.26"],
+        "天河区政府办公室", "张三", "13800138000", "2026.11.26",
+    ),
+    (
+        ["天河区政府办张三", "020-87654321", "2026年11月26日"],
+        "天河区政府办", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["（天河区政府办公室 张三）", "020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室", "欧阳明华", "020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "欧阳明华", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室", "张\u3000三", "020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室", "张三", "020-87654321（办）", "13800138000（手机）", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321、13800138000", "2026年11月26日",
+    ),
+    (
+        ["作者单位：天河区政府办公室", "张三", "020-87654321", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["单位 天河区政府办公室", "姓名 张三", "电话 020-87654321", "日期 2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+    (
+        ["天河区政府办公室", "", "张三", "", "020-87654321", "", "2026年11月26日"],
+        "天河区政府办公室", "张三", "020-87654321", "2026年11月26日",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lines", "unit", "name", "phone", "date_text"), BARE_SIGNATURES)
+@pytest.mark.parametrize("after", [(), ("（完）",), ("来源：区统计局",)])
+def test_unlabelled_signature_at_the_end(
+    lines: list[str], unit: str, name: str, phone: str, date_text: str, after: tuple[str, ...]
+) -> None:
+    parts = split_item(body(*lines, *after))
+    assert parts.main == MAIN
+    assert parts.signature_count == 1
+    assert parts.trailing == ""
+    signature = parts.signature
+    assert signature is not None
+    assert (signature.unit, signature.name, signature.phone, signature.date_text) == (
+        unit,
+        name,
+        phone,
+        date_text,
+    )
+    assert signature.date == NOV26
+    assert signature.phone_valid
+    assert signature.raw == "\n".join(line for line in lines if line.strip())
+
+
+@pytest.mark.parametrize(("lines", "unit", "name", "phone", "date_text"), BARE_SIGNATURES)
+def test_parse_signature_reads_an_unlabelled_block(
+    lines: list[str], unit: str, name: str, phone: str, date_text: str
+) -> None:
+    signature = parse_signature("\n".join(lines))
+    assert signature is not None
+    assert (signature.unit, signature.name, signature.phone, signature.date_text) == (
+        unit,
+        name,
+        phone,
+        date_text,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "present"),
+    [
+        (["天河区政府办公室", "2026年11月26日"], {"unit", "date"}),  # the official-document 落款
+        (["张三", "020-87654321"], {"name", "phone"}),
+        (["天河区政府办公室", "020-87654321"], {"unit", "phone"}),
+        (["天河区政府办公室 张三", "2026年11月26日"], {"unit", "name", "date"}),
+    ],
+)
+def test_a_partial_unlabelled_signature_says_what_is_missing(lines: list[str], present: set[str]) -> None:
+    parts = split_item(body(*lines))
+    assert parts.main == MAIN
+    signature = parts.signature
+    assert signature is not None
+    values = {
+        "unit": signature.unit,
+        "name": signature.name,
+        "phone": signature.phone,
+        "date": signature.date,
+    }
+    assert {key for key, value in values.items() if value is not None} == present
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        ["会议地点在市政府办公室", "020-87654321"],  # a sentence ending like a unit
+        ["全区共有企业三百家", "2026年11月26日"],
+        ["详情请拨打 020-87654321"],
+        ["市民可拨打12345热线反映问题", "2026年11月26日"],
+        ["高度重视", "2026年11月26日"],  # four characters, not a name
+        ["下一步，我区将继续深化改革", "2026年11月26日"],
+        ["特此报告。", "2026年11月26日"],
+        ["2026年11月26日"],  # a date alone names nobody
+        ["020-87654321"],
+        ["张三", "李四", "王五", "2026年11月26日"],  # a list of people
+        ["主持人：张三", "2026年11月26日"],
+        ["天河区政府办公室", "张三"],  # no phone and no date to anchor it
+    ],
+)
+def test_body_lines_are_not_taken_for_an_unlabelled_signature(tail: list[str]) -> None:
+    main = MAIN + "\n" + "\n".join(tail)
+    parts = split_item(body(main=main))
+    signature = parts.signature
+    assert signature is None or (signature.unit is None and signature.name is None)
+    assert "\n".join(tail[:1]) in parts.main
+
+
+def test_an_anchor_above_the_name_is_not_one_block() -> None:
+    parts = split_item(body("2026年11月26日", "天河区政府办公室", "张三", main=MAIN))
+    assert parts.signature is None or parts.signature.name is None
+
+
+def test_a_labelled_signature_before_bare_sign_off_lines_stays_the_only_one() -> None:
+    parts = split_item(body(*SIGNATURE, "天河区政府办公室", "2026年11月26日"))
+    assert parts.signature_count == 1
+    assert parts.signature is not None
+    assert parts.signature.date == JAN8
+    assert parts.signature.unit == "天河区政府办"
+
+
+def test_labelled_fields_win_over_bare_ones() -> None:
+    parts = split_item(body("天河区政府办公室", "姓名：李四", "020-87654321", "日期：2026年11月26日"))
+    signature = parts.signature
+    assert signature is not None
+    assert (signature.unit, signature.name, signature.phone) == ("天河区政府办公室", "李四", "020-87654321")
+
+
+@given(st.lists(_LINE, min_size=1, max_size=6))
+def test_main_survives_any_text_before_an_unlabelled_signature(lines: list[str]) -> None:
+    main = "\n".join(f"\u3000\u3000{line}。" for line in lines)
+    parts = split_item(body("天河区政府办公室", "张三", "020-87654321", "2026年11月26日", main=main))
+    assert parts.main == main
+    assert parts.signature_count == 1
+    assert parts.signature is not None
+    assert (parts.signature.unit, parts.signature.name) == ("天河区政府办公室", "张三")
