@@ -22,6 +22,8 @@ _TOKEN = re.compile(
     rf"\s*[{re.escape(_OPEN)}](?P<token>[^{re.escape(_OPEN + _CLOSE)}]*)[{re.escape(_CLOSE)}]"
 )
 _COLON = re.compile(r"^[\s:：\-－]+")
+#: A commission code is at most this long (as editors create them); a longer one is cut to it.
+MAX_CODE_CHARS = 64
 
 #: Markers as ``fold`` leaves them (Simplified, no punctuation), compared against folded tokens.
 _REVISION = "修改稿"
@@ -47,7 +49,7 @@ def parse_subject(subject: str) -> SubjectInfo:
             urgent = True
         elif fold(token[:2]) == _COMMISSION:
             commissioned = True
-            code = code or _COLON.sub("", token[2:]).strip() or None
+            code = code or _COLON.sub("", token[2:]).strip()[:MAX_CODE_CHARS].strip() or None
         elif identifier is None and token:
             identifier = token
         else:

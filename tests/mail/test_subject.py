@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailgate.mail.folding import fold
-from mailgate.mail.subject import parse_subject
+from mailgate.mail.subject import MAX_CODE_CHARS, parse_subject
 
 
 @pytest.mark.parametrize(
@@ -131,3 +131,10 @@ def test_replies_to_our_own_notices_keep_only_the_item_subject(subject: str) -> 
     assert fold(info.identifier or "") == fold("天河区")
     assert info.revision
     assert info.title == "天河区推进智慧城市建设"
+
+
+def test_an_overlong_commission_code_is_cut_to_what_a_code_may_be() -> None:
+    info = parse_subject("【天河区】【约稿:" + "A" * 5000 + "】标题")
+    assert info.commissioned
+    assert info.commission_code == "A" * MAX_CODE_CHARS
+    assert info.title == "标题"
