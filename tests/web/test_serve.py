@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
+from argon2 import PasswordHasher
+from starlette.types import ASGIApp
 from typer.testing import CliRunner
 
 from mailgate.cli import app as cli
 from mailgate.config import Settings
+from mailgate.desk import users
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.store import Store
 from mailgate.web import create_app
-from mailgate.web.server import serve_beside
+from mailgate.web.server import serve_beside, web_server
+from web.conftest import PASSWORD, Client
 
 runner = CliRunner()
 
@@ -130,3 +137,80 @@ async def test_the_desk_stops_when_the_daemon_does(unused_store: Store) -> None:
     app = create_app(Settings(), unused_store, secret_key=None)
     await asyncio.wait_for(serve_beside(daemon, app, "127.0.0.1", _free_port(), once=True), 30)  # type: ignore[arg-type]
     assert not daemon.stopping.is_set()
+
+
+@contextlib.asynccontextmanager
+async def served(app: ASGIApp) -> AsyncIterator[int]:
+    """``app`` served by uvicorn on a loopback port already listening (so no waiting for start-up)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    server = web_server(app, "127.0.0.1", 0, own_signals=False)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+        listener.close()
+
+
+async def test_the_served_desk_answers_a_huge_body_with_413_without_reading_it(unused_store: Store) -> None:
+    app = create_app(Settings(), unused_store, secret_key=None)
+    async with served(app) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 1610612736\r\n\r\n--x\r\n"
+        )
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), 10)  # 1.5 GB never sent: no waiting for it
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        writer.close()
+    assert status.startswith(b"HTTP/1.1 413"), status
+    assert b"content-type: text/html" in head.lower()
+
+
+class _Gate(PasswordHasher):
+    """Checks passwords only once the test opens the gate (or after 10 s)."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=64, parallelism=1)
+        self.entered, self.gate = threading.Event(), threading.Event()
+        self.opened: list[bool] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.entered.set()
+        self.opened.append(self.gate.wait(10))
+        return super().verify(hash, password)
+
+
+async def test_the_served_desk_keeps_serving_while_passwords_are_being_checked(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await users.create_user(store, "editor", PASSWORD, "editor")
+    gate = _Gate()
+    monkeypatch.setattr(users, "HASHER", gate)
+    app = create_app(Settings(), store, secret_key=None)
+    async with served(app) as port:
+        guessers = [Client(app) for _ in range(8)]
+        for guesser in guessers:
+            guesser.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
+        try:
+            tokens = [await g.token() for g in guessers]
+            form = {"username": "editor", "password": "a wrong password"}
+            guesses = [
+                asyncio.create_task(g.post("/login", form, token=t))
+                for g, t in zip(guessers, tokens, strict=True)
+            ]
+            assert await asyncio.to_thread(gate.entered.wait, 10)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as other:
+                page = await other.get("/login")
+            assert page.status_code == 200  # served while the guesses wait in their threads
+            gate.gate.set()
+            answers = sorted(r.status_code for r in await asyncio.gather(*guesses))
+        finally:
+            for guesser in guessers:
+                await guesser.http.aclose()
+    assert answers == [401] * 5 + [429] * 3  # the sixth guess and after wait 15 minutes
+    assert gate.opened == [True] * 5
