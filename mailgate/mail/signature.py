@@ -341,8 +341,10 @@ def _bare_block(lines: list[str], start: int, skipped: set[int]) -> _Block | Non
         return None
     merged = _Fields()
     for _, fields in found:
-        for key in fields.values.keys() & merged.values.keys() & {"phone"}:
-            merged.values[key] += "、" + fields.values.pop(key)
+        if "phone" in fields.values and "phone" in merged.values:
+            more = fields.values.pop("phone")  # a second phone line: both numbers, within a value's length
+            if len(merged.values["phone"]) + len(more) < _MAX_VALUE:
+                merged.values["phone"] += "、" + more
         merged.merge(fields)
     return _Block(merged, found[0][0], found[-1][0])
 

@@ -56,7 +56,7 @@ class Rendered:
 
 
 class Replies:
-    """Builds receipts, rejection notices and urgent-item alerts from the templates of one script."""
+    """Builds receipts, rejection and stranger notices and urgent-item alerts from one script's templates."""
 
     def __init__(
         self,
@@ -107,11 +107,8 @@ class Replies:
             self._receipt(original, item, findings)
             self._rejection(original, findings)
             self._alert(original, item, _EDITORS_SAMPLE)
-            self._stranger(original)
-        if self._editors is not None:
-            saved, self._editors = self._editors, None
-            self._stranger(_samples.BARE_ORIGINAL)
-            self._editors = saved
+        for editors in dict.fromkeys((None, self._editors)):
+            self._stranger(_samples.BARE_ORIGINAL, editors)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Replies:
@@ -172,7 +169,7 @@ class Replies:
         From address may be forged, and the notice then goes to someone who never wrote. Only
         ``original.sender`` (the recipient) and ``original.received_at`` are read.
         ReplyError (and no other exception) when it cannot be built."""
-        return _answer(lambda: self._stranger(original))
+        return _answer(lambda: self._stranger(original, self._editors))
 
     def _receipt(
         self, original: Original, item: Mapping[str, Any], warnings: Sequence[ReplyFinding]
@@ -198,14 +195,14 @@ class Replies:
             ReplyKind.ALERT, original, context, to=wire_address(to), tracking=str(item["tracking"])
         )
 
-    def _stranger(self, original: Original) -> Rendered:
+    def _stranger(self, original: Original, editors: str | None) -> Rendered:
         # Not one fact of the message goes into the context, so no template, not even an operator's,
         # can quote it.
         context = {
             "received": _chinese_time(original.received_at, self._script),
             "office": self._sender_name,
             "office_address": self._from.addr_spec,
-            "editors_address": self._editors,
+            "editors_address": editors,
         }
         return self._compose(
             ReplyKind.STRANGER, original, context, to=wire_address(original.sender), tracking=None, bare=True

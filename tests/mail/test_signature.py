@@ -574,3 +574,12 @@ def test_main_survives_any_text_before_an_unlabelled_signature(lines: list[str])
     assert parts.signature_count == 1
     assert parts.signature is not None
     assert (parts.signature.unit, parts.signature.name) == ("天河区政府办公室", "张三")
+
+
+def test_many_phone_lines_stay_within_a_value() -> None:
+    lines = ["天河区政府办公室", "张三", "020-87654321", "020-87654322", "13800138000", "13900139000"]
+    signature = split_item(body(*lines, "2026年11月26日")).signature
+    assert signature is not None
+    assert signature.phone is not None
+    assert signature.phone.startswith("020-87654321、020-87654322")
+    assert len(signature.phone) <= 60
