@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -17,9 +17,10 @@ from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings, StoreSettings
 from mailgate.errors import StoreError
 from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline
-from mailgate.registry import Officer, Registry, Series, Unit, load_registry
+from mailgate.registry import Registry, load_registry
 from mailgate.store import Store
 from mailgate.store.models import OfficerRow, UnitRow
+from mailgate.store.registry import read_registry
 from rules import Inbox, RuleRegistry, default_rules
 
 log = structlog.get_logger("mailgate.check")
@@ -90,25 +91,15 @@ async def registry_in_store(settings: StoreSettings) -> tuple[Registry | None, s
             session = repo.session
             if not await session.run_sync(_has_registry_tables):
                 return None, "is not migrated"
-            units = list(await session.scalars(select(UnitRow).order_by(UnitRow.id)))
-            officers = list(await session.scalars(select(OfficerRow).order_by(OfficerRow.email)))
+            registry = await read_registry(repo)
     except (StoreError, OSError) as exc:  # a connection refused comes through as it is
         first = (str(exc.__cause__ or exc).splitlines() or [type(exc).__name__])[0]
         raise StoreError(f"cannot read the registry in the store {redact(settings.url)}: {first}") from exc
     finally:
         await store.close()
-    if not units:
+    if not registry.units:
         return None, "holds none (mailgate registry import)"
-    return Registry(
-        [
-            Unit(id=u.id, name=u.name, aliases=tuple(u.aliases), series=Series(u.series), parent=u.parent)
-            for u in units
-        ],
-        [
-            Officer(email=o.email, name=o.name, unit=o.unit, phone=o.phone, title=o.title, active=o.active)
-            for o in officers
-        ],
-    ), ""
+    return registry, ""
 
 
 def _has_registry_tables(session: Session) -> bool:

@@ -9,26 +9,29 @@ from sqlalchemy import delete, select
 from mailgate.errors import StoreError
 from mailgate.registry import Officer, Registry, Series, Unit
 from mailgate.store.models import Commission, OfficerRow, UnitRow
-from mailgate.store.store import Store
+from mailgate.store.store import Repository, Store
 
 
 async def load_registry(store: Store) -> Registry:
-    """The registry as the database holds it."""
-    async with store.transaction() as repo:
-        units = list(await repo.session.scalars(select(UnitRow).order_by(UnitRow.id)))
-        officers = list(await repo.session.scalars(select(OfficerRow).order_by(OfficerRow.email)))
-        return Registry(
-            [
-                Unit(id=u.id, name=u.name, aliases=tuple(u.aliases), series=Series(u.series), parent=u.parent)
-                for u in units
-            ],
-            [
-                Officer(
-                    email=o.email, name=o.name, unit=o.unit, phone=o.phone, title=o.title, active=o.active
-                )
-                for o in officers
-            ],
-        )
+    """The registry as the database holds it (a read-only snapshot: it never waits for the writer)."""
+    async with store.reading() as repo:
+        return await read_registry(repo)
+
+
+async def read_registry(repo: Repository) -> Registry:
+    """The registry as ``repo``'s transaction sees it."""
+    units = list(await repo.session.scalars(select(UnitRow).order_by(UnitRow.id)))
+    officers = list(await repo.session.scalars(select(OfficerRow).order_by(OfficerRow.email)))
+    return Registry(
+        [
+            Unit(id=u.id, name=u.name, aliases=tuple(u.aliases), series=Series(u.series), parent=u.parent)
+            for u in units
+        ],
+        [
+            Officer(email=o.email, name=o.name, unit=o.unit, phone=o.phone, title=o.title, active=o.active)
+            for o in officers
+        ],
+    )
 
 
 async def replace_registry(store: Store, registry: Registry) -> None:
