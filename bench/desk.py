@@ -22,6 +22,7 @@ sys.path[:0] = [str(ROOT)]
 import asyncpg  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
+from mailgate.config import Settings  # noqa: E402
 from mailgate.desk.log import LogFilter, list_log, log_stats, message_view  # noqa: E402
 from mailgate.desk.queue import QueueFilter, item_detail, list_queue  # noqa: E402
 from mailgate.desk.search import terms  # noqa: E402
@@ -177,12 +178,14 @@ async def _deep(store: Store, where: QueueFilter | LogFilter, pages: int) -> flo
 
 async def measure(store: Store, repeat: int) -> list[tuple[str, float, int | None]]:
     day = dt.date(2026, 6, 15)
+    settings = Settings()
+    zone = settings.zone
     queue_cases = {
         "queue: first page": QueueFilter(),
         "queue: unit": QueueFilter(unit="天河区"),
         "queue: series dept-b": QueueFilter(series="dept-b"),
         "queue: status used + commissioned": QueueFilter(status="used", inbox="commissioned"),
-        "queue: one day": QueueFilter(since=day, until=day),
+        "queue: one day": QueueFilter(since=day, until=day, zone=zone),
         "queue: search 智慧城市 (common)": QueueFilter(text="智慧城市"),
         "queue: search 河长制 + unit": QueueFilter(text="河长制", unit="越秀区"),
         "queue: search 疫情 南沙 (rare pair)": QueueFilter(text="疫情防控 南沙区"),
@@ -193,7 +196,7 @@ async def measure(store: Store, repeat: int) -> list[tuple[str, float, int | Non
         "log: rule identifier": LogFilter(rule="identifier"),
         "log: unit + verdict ignored": LogFilter(unit="海珠区", verdict="ignored"),
         "log: sender substring": LogFilter(sender="xxy17@"),
-        "log: one week": LogFilter(since=day, until=day + dt.timedelta(days=6)),
+        "log: one week": LogFilter(since=day, until=day + dt.timedelta(days=6), zone=zone),
     }
     results: list[tuple[str, float, int | None]] = []
     for name, where in queue_cases.items():
@@ -202,18 +205,19 @@ async def measure(store: Store, repeat: int) -> list[tuple[str, float, int | Non
     results.append(("queue: pages 2-50 (keyset)", await _deep(store, QueueFilter(), 50), None))
     results.append(("queue: search pages 2-20", await _deep(store, QueueFilter(text="政务服务"), 20), None))
     first = (await list_queue(store, QueueFilter(), limit=1)).rows[0].id
-    ms, _ = await _timed(lambda: item_detail(store, first), repeat)
+    ms, _ = await _timed(lambda: item_detail(store, first, settings=settings), repeat)
     results.append(("item detail", ms, None))
     for name, log_where in log_cases.items():
         ms, page = await _timed(functools.partial(list_log, store, log_where), repeat)
         results.append((name, ms, len(page.rows)))
     results.append(("log: pages 2-50 (keyset)", await _deep(store, LogFilter(), 50), None))
-    ms, _ = await _timed(lambda: log_stats(store, dt.date(2026, 6, 1), dt.date(2026, 6, 30)), repeat)
+    june = (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    ms, _ = await _timed(lambda: log_stats(store, *june, zone=zone), repeat)
     results.append(("log stats: one month", ms, None))
-    ms, _ = await _timed(lambda: log_stats(store), repeat)
+    ms, _ = await _timed(lambda: log_stats(store, zone=zone), repeat)
     results.append(("log stats: everything", ms, None))
     row = (await list_log(store, LogFilter(), limit=1)).rows[0]
-    ms, _ = await _timed(lambda: message_view(store, row.kind, row.id), repeat)
+    ms, _ = await _timed(lambda: message_view(store, row.kind, row.id, settings=settings), repeat)
     results.append(("message view (no raw kept)", ms, None))
     return results
 

@@ -188,7 +188,7 @@ def test_the_rejection_log_lists_shows_and_counts(workdir: Path) -> None:
     old = mailgate(workdir, "rejections", "show", _ref(listed.stdout, "智慧城市"))
     assert old.returncode == 0, old.stderr
     assert (
-        "登记提示 → xxy@th.gz.gov.cn：未发送（原因：邮件收到时已超过自动回复的时限，不再回复）" in old.stdout
+        "登记提示 → xxy@th.gz.gov.cn：不发送（原因：邮件收到时已超过自动回复的时限，不再回复）" in old.stdout
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import getpass
-import zoneinfo
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -28,26 +27,36 @@ from mailgate.desk.log import (
     log_stats,
     message_view,
 )
-from mailgate.desk.paging import Page
+from mailgate.desk.paging import Page, fits_id
 from mailgate.desk.queue import (
     STATUS_LABELS,
     STATUSES,
     ItemDetail,
     QueueFilter,
     QueueRow,
+    find_item,
     item_detail,
     list_queue,
 )
 from mailgate.desk.replay import ReplayPreview, ReplayRef, apply, preview, refs_for
+from mailgate.desk.times import check_day, zone_key, zone_note
 from mailgate.store import Store
 
 T = TypeVar("T")
 
 _VERDICT_ZH = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复", "quarantined": "隔离"}
 _INBOX_ZH = {"daily": "日常", "commissioned": "约稿"}
-_REPLY_ZH = {"receipt": "回执", "rejection": "退稿通知"}
+_REPLY_ZH = {"receipt": "回执", "rejection": "退稿通知", "stranger": "登记提示", "alert": "紧急提醒"}
+_OUTBOX_ZH = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已发送",
+    "failed": "发送失败",
+    "unknown": "结果不明",
+    "suppressed": "不发送",
+}
 _SERIES = ("district", "dept-a", "dept-b", "direct")
-#: The columns of `mailgate queue export`, in order.
+#: The columns of `mailgate queue export`, in order; the times' headers also name the zone.
 EXPORT_COLUMNS = (
     "编号",
     "标题",
@@ -62,9 +71,13 @@ EXPORT_COLUMNS = (
     "附件",
     "约稿",
     "逾期",
-    "报送时间",
-    "更新时间",
+    "信息员",
+    "落款姓名",  # only when it is not the registered officer's
+    "首次收到",  # the first revision's message arrived
+    "最近收到",  # the current revision's message arrived
+    "处理时间",  # the current revision was filed, only when more than a minute after it arrived
 )
+_TIME_COLUMNS = ("首次收到", "最近收到", "处理时间")
 
 SinceOption = Annotated[str | None, typer.Option("--since", help="From this day (YYYY-MM-DD), inclusive.")]
 UntilOption = Annotated[str | None, typer.Option("--until", help="To this day (YYYY-MM-DD), inclusive.")]
@@ -104,11 +117,12 @@ def queue_list(
     cursor: CursorOption = None,
 ) -> None:
     """List valid items, urgent first then newest."""
-    where = _queue_filter(unit, series, inbox, commission, status, since, until, search)
     settings = _settings(config)
-    page = with_store(settings, lambda store: list_queue(store, where, cursor=cursor, limit=limit))
     zone = _zone(settings)
-    table = Table("编号", "", "状态", "单位", "标题", "信箱", "稿数", "字数", "更新时间", header_style="bold")
+    where = _queue_filter(unit, series, inbox, commission, status, since, until, search, zone)
+    page = with_store(settings, lambda store: list_queue(store, where, cursor=cursor, limit=limit))
+    table = Table("编号", "", "状态", "单位", "标题", "信箱", "稿数", "字数", "收到时间", header_style="bold")
+    table.caption = zone_note(zone)
     for row in page.rows:
         table.add_row(
             row.tracking,
@@ -119,7 +133,7 @@ def queue_list(
             _INBOX_ZH.get(row.inbox, row.inbox) + (f" {row.commission_code}" if row.commission_code else ""),
             str(row.revisions),
             str(row.body_zi),
-            _when(row.updated_at, zone),
+            _arrival(row.received_at or row.updated_at, row.processed_apart, zone),
         )
     console = _console()
     console.print(table)
@@ -133,7 +147,7 @@ def queue_show(
 ) -> None:
     """Show an item: every revision with its text, 落款 and warnings, and its status history."""
     settings = _settings(config)
-    detail = with_store(settings, lambda store: _detail(store, item.strip()))
+    detail = with_store(settings, lambda store: _detail(store, item, settings))
     if detail is None:
         typer.echo(f"mailgate: no item {item}", err=True)
         raise typer.Exit(1)
@@ -155,15 +169,15 @@ def queue_export(
     page_size: Annotated[int, typer.Option("--page-size", min=1, help="Items read per query.")] = 500,
 ) -> None:
     """Write every item the filters select to a CSV file (UTF-8 with BOM, for Excel)."""
-    where = _queue_filter(unit, series, inbox, commission, status, since, until, search)
     settings = _settings(config)
     zone = _zone(settings)
+    where = _queue_filter(unit, series, inbox, commission, status, since, until, search, zone)
 
     async def export(store: Store) -> int:
         written = 0
         with output.open("w", encoding="utf-8-sig", newline="") as file, _progress() as progress:
             writer = csv.writer(file)
-            writer.writerow(EXPORT_COLUMNS)
+            writer.writerow(export_header(zone))
             task = progress.add_task("导出", total=None)
             cursor: str | None = None
             while True:
@@ -201,15 +215,16 @@ def rejections_list(
     cursor: CursorOption = None,
 ) -> None:
     """List rejected, ignored and quarantined messages, newest first."""
-    where = _log_filter(rule, unit, sender, verdict, inbox, since, until)
     settings = _settings(config)
-    page = with_store(settings, lambda store: list_log(store, where, cursor=cursor, limit=limit))
     zone = _zone(settings)
-    table = Table("编号", "时间", "结果", "发件人", "单位", "主题", "规则", header_style="bold")
+    where = _log_filter(rule, unit, sender, verdict, inbox, since, until, zone)
+    page = with_store(settings, lambda store: list_log(store, where, cursor=cursor, limit=limit))
+    table = Table("编号", "收到时间", "结果", "发件人", "单位", "主题", "规则", header_style="bold")
+    table.caption = zone_note(zone)
     for row in page.rows:
         table.add_row(
             f"{row.kind}:{row.id}",
-            _when(row.received_at, zone),
+            ("隔离 " if row.kind == "failure" else "") + _arrival(row.received_at, row.processed_apart, zone),
             _VERDICT_ZH.get(row.verdict, row.verdict),
             Text(row.from_address or ""),
             Text(row.unit_id or ""),
@@ -229,7 +244,7 @@ def rejections_show(
     """Show a logged message: its headers, text and findings (never its HTML)."""
     parsed = _ref(ref)
     settings = _settings(config)
-    view = with_store(settings, lambda store: message_view(store, parsed.kind, parsed.id))
+    view = with_store(settings, lambda store: message_view(store, parsed.kind, parsed.id, settings=settings))
     if view is None:
         typer.echo(f"mailgate: no {parsed}", err=True)
         raise typer.Exit(1)
@@ -240,10 +255,11 @@ def rejections_show(
 def rejections_stats(
     config: ConfigOption = None, since: SinceOption = None, until: UntilOption = None
 ) -> None:
-    """Count logged messages per verdict, per rule and per unit over a period."""
-    start, end = _day(since, "--since"), _day(until, "--until")
+    """Count logged messages per verdict, per rule and per unit over a period (days in the units' zone)."""
     settings = _settings(config)
-    stats = with_store(settings, lambda store: log_stats(store, start, end))
+    zone = _zone(settings)
+    start, end = _day(since, "--since", zone), _day(until, "--until", zone)
+    stats = with_store(settings, lambda store: log_stats(store, start, end, zone=zone))
     _print_stats(_console(), stats)
 
 
@@ -273,10 +289,11 @@ def replay(
 ) -> None:
     """Run logged messages again through the current rules and registry: preview, then --apply."""
     chosen = [_ref(r) for r in refs or []]
-    where = _log_filter(rule, unit, sender, verdict, inbox, since, until)
-    if not chosen and where == LogFilter():
-        raise typer.BadParameter("name messages (message:ID, failure:ID) or select them with filters")
     settings = _settings(config)
+    zone = _zone(settings)
+    where = _log_filter(rule, unit, sender, verdict, inbox, since, until, zone)
+    if not chosen and where == LogFilter(zone=zone):
+        raise typer.BadParameter("name messages (message:ID, failure:ID) or select them with filters")
     console = _console()
 
     async def previewed(store: Store) -> list[ReplayPreview]:
@@ -331,12 +348,10 @@ def _settings(config: Path | None) -> Settings:
     return settings
 
 
-async def _detail(store: Store, item: str) -> ItemDetail | None:
-    if item.isdigit():
-        return await item_detail(store, int(item))
-    async with store.transaction() as repo:
-        stored = await repo.item_by_tracking(item)
-    return None if stored is None else await item_detail(store, stored.id)
+async def _detail(store: Store, item: str, settings: Settings) -> ItemDetail | None:
+    """The item ``item`` names: a tracking number (leading zeros of the serial optional) or an id."""
+    found = await find_item(store, item)
+    return None if found is None else await item_detail(store, found, settings=settings)
 
 
 def _queue_filter(
@@ -348,6 +363,7 @@ def _queue_filter(
     since: str | None,
     until: str | None,
     search: str | None,
+    zone: dt.tzinfo,
 ) -> QueueFilter:
     _choice(series, _SERIES, "--series")
     _choice(inbox, tuple(_INBOX_ZH), "--inbox")
@@ -358,9 +374,10 @@ def _queue_filter(
         inbox=inbox,
         commission=commission,
         status=status,
-        since=_day(since, "--since"),
-        until=_day(until, "--until"),
+        since=_day(since, "--since", zone),
+        until=_day(until, "--until", zone),
         text=search.strip() if search and search.strip() else None,
+        zone=zone,
     )
 
 
@@ -372,6 +389,7 @@ def _log_filter(
     inbox: str | None,
     since: str | None,
     until: str | None,
+    zone: dt.tzinfo,
 ) -> LogFilter:
     _choice(verdict, KINDS, "--verdict")
     _choice(inbox, tuple(_INBOX_ZH), "--inbox")
@@ -381,8 +399,9 @@ def _log_filter(
         sender=sender,
         verdict=verdict,
         inbox=inbox,
-        since=_day(since, "--since"),
-        until=_day(until, "--until"),
+        since=_day(since, "--since", zone),
+        until=_day(until, "--until", zone),
+        zone=zone,
     )
 
 
@@ -392,20 +411,27 @@ def _choice(value: str | None, allowed: Iterable[str], hint: str) -> None:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=hint)
 
 
-def _day(value: str | None, hint: str) -> dt.date | None:
+def _day(value: str | None, hint: str, zone: dt.tzinfo) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value!r}", param_hint=hint) from exc
+    try:
+        return check_day(day, zone)
+    except ValueError as exc:
+        raise typer.BadParameter(f"out of range: {value!r}", param_hint=hint) from exc
 
 
 def _ref(text: str) -> ReplayRef:
     try:
-        return ReplayRef.parse(text)
+        ref = ReplayRef.parse(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    if not fits_id(ref.id):
+        raise typer.BadParameter(f"id out of range: {text!r}")
+    return ref
 
 
 def _login() -> str:
@@ -416,14 +442,22 @@ def _login() -> str:
 
 
 def _zone(settings: Settings) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(settings.rules.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
+    return settings.zone
 
 
-def _when(at: dt.datetime, zone: dt.tzinfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def _when(at: dt.datetime | None, zone: dt.tzinfo) -> str:
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at is not None else ""
+
+
+def _arrival(received: dt.datetime | None, processed: dt.datetime | None, zone: dt.tzinfo) -> str:
+    """When a message arrived, and when it was processed if that was more than a minute later."""
+    return _when(received, zone) + (f"（处理 {_when(processed, zone)}）" if processed is not None else "")
+
+
+def export_header(zone: dt.tzinfo) -> list[str]:
+    """``EXPORT_COLUMNS``, the times' headers naming ``zone``."""
+    key = zone_key(zone)
+    return [f"{name}（{key}）" if name in _TIME_COLUMNS else name for name in EXPORT_COLUMNS]
 
 
 def _console() -> Console:
@@ -463,13 +497,17 @@ def _export_row(row: QueueRow, zone: dt.tzinfo) -> list[str]:
         "有" if row.has_attachment else "",
         row.commission_code or "",
         "是" if row.late else "",
-        _when(row.created_at, zone),
-        _when(row.updated_at, zone),
+        row.officer or "",
+        row.signed_name or "",
+        _when(row.first_received_at or row.created_at, zone),
+        _when(row.received_at or row.updated_at, zone),
+        _when(row.processed_apart, zone),
     ]
 
 
 def _print_detail(console: Console, detail: ItemDetail, zone: dt.tzinfo) -> None:
     row = detail.row
+    console.print(Text(zone_note(zone), style="dim"))
     console.print(
         Text.assemble(("编号 ", "bold"), row.tracking, ("  紧急", "bold red") if row.urgent else "")
     )
@@ -484,12 +522,16 @@ def _print_detail(console: Console, detail: ItemDetail, zone: dt.tzinfo) -> None
         facts.append(f"约稿 {row.commission_code}" + ("（逾期）" if row.late else ""))
     console.print(Text.assemble(("单位 ", "bold"), " · ".join(facts)))
     for revision in detail.revisions:
-        console.rule(f"第 {revision.number} 稿 · {_when(revision.created_at, zone)}")
+        arrived = _arrival(revision.received_at or revision.created_at, revision.processed_apart, zone)
+        console.rule(f"第 {revision.number} 稿 · 收到 {arrived}")
         console.print(Text(revision.title, style="bold"))
         console.print(Text(revision.body))
+        officer = f"信息员 {revision.officer}" if revision.officer else None
+        if revision.signed_name:
+            officer = " · ".join(filter(None, (officer, f"落款 {revision.signed_name}")))
         signed = [
             revision.author_unit,
-            revision.officer,
+            officer,
             revision.phone,
             revision.signed_on.isoformat() if revision.signed_on else None,
         ]
@@ -518,9 +560,11 @@ def _print_detail(console: Console, detail: ItemDetail, zone: dt.tzinfo) -> None
 def _print_view(console: Console, view: MessageView, zone: dt.tzinfo) -> None:
     row = view.row
     verdict = _VERDICT_ZH.get(row.verdict, row.verdict)
-    console.print(
-        Text.assemble((f"{row.kind}:{row.id}", "bold"), f"  {verdict}  {_when(row.received_at, zone)}")
+    when = ("隔离 " if row.kind == "failure" else "收到 ") + _arrival(
+        row.received_at, row.processed_apart, zone
     )
+    console.print(Text.assemble((f"{row.kind}:{row.id}", "bold"), f"  {verdict}  {when}"))
+    console.print(Text(zone_note(zone), style="dim"))
     if view.error:
         console.print(Text(f"处理错误：{view.error}", style="red"))
     if not view.has_raw:
@@ -544,11 +588,11 @@ def _print_view(console: Console, view: MessageView, zone: dt.tzinfo) -> None:
     if view.replies:
         console.rule("回复")
         for reply in view.replies:
-            kind = str(reply.get("kind"))
-            reason = f"（{reply['reason']}）" if reply.get("reason") else ""
-            console.print(
-                Text(f"{_REPLY_ZH.get(kind, kind)} → {reply.get('recipient')}：{reply.get('status')}{reason}")
-            )
+            status = _OUTBOX_ZH.get(reply.status, reply.status)
+            why = f"（原因：{reply.held_back}）" if reply.held_back else ""
+            sent = f" {_when(reply.sent_at, zone)}" if reply.sent_at else ""
+            kind = _REPLY_ZH.get(reply.kind, reply.kind)
+            console.print(Text(f"{kind} → {reply.recipient}：{status}{why}{sent}"))
 
 
 def _print_stats(console: Console, stats: LogStats) -> None:
@@ -565,8 +609,11 @@ def _print_stats(console: Console, stats: LogStats) -> None:
 
 def _replay_table(rows: list[ReplayPreview], settings: Settings, *, applied: bool = False) -> Table:
     zone = _zone(settings)
-    table = Table("编号", "时间", "发件人", "主题", "原结果", "新结果", "原规则", "新规则", "回复", "说明")
+    table = Table(
+        "编号", "收到时间", "发件人", "主题", "原结果", "新结果", "原规则", "新规则", "回复", "说明"
+    )
     table.header_style = "bold"
+    table.caption = zone_note(zone)
     for row in rows:
         new = _VERDICT_ZH.get(row.new_verdict, row.new_verdict)
         note = row.note + (f" 编号 {row.tracking}" if applied and row.tracking else "")

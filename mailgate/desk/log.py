@@ -25,8 +25,10 @@ from sqlalchemy import (
     tuple_,
 )
 
-from mailgate.desk.paging import Page, decode_cursor, encode_cursor
-from mailgate.desk.queue import day_range, findings_with_messages
+from mailgate.config import Settings
+from mailgate.desk.paging import Page, decode_cursor, encode_cursor, fits_id
+from mailgate.desk.queue import findings_with_messages
+from mailgate.desk.times import day_range, processed_apart
 from mailgate.mail.decode import decode_bytes
 from mailgate.mail.parse import parse_message
 from mailgate.store import Store
@@ -34,6 +36,22 @@ from mailgate.store.models import Failure, Message, Outbox
 
 #: What the log holds.
 KINDS: tuple[str, ...] = ("rejected", "ignored", "quarantined")
+#: Why a reply was held back (``outbox.reason`` of a suppressed reply), as the desk says it.
+HELD_BACK: dict[str, str] = {
+    "too_old": "邮件收到时已超过自动回复的时限，不再回复",
+    "rate_limit": "该地址一小时内收到的自动回复已达上限",
+    "stranger_daily": "未登记的发件人每天只收到一封通知，今天已发过",
+    "stranger_ceiling": "发给未登记发件人的通知已达每小时总上限",
+    "disabled": "按配置不发送这类回复",
+    "undeliverable": "发件人地址无法投递",
+}
+
+
+def held_back(reason: str | None) -> str:
+    """Why a reply was held back, in Chinese (the raw reason code when it is not a known one)."""
+    if not reason:
+        return "未说明原因"
+    return HELD_BACK.get(reason, reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +61,10 @@ class LogFilter:
     sender: str | None = None  # address, case-insensitive, substring
     verdict: str | None = None  # rejected | ignored | quarantined
     inbox: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    since: dt.date | None = None  # arrived on or after, a day in ``zone``
+    until: dt.date | None = None  # arrived on or before
+    #: The units' time zone, which ``since`` and ``until`` are days of (required with either).
+    zone: dt.tzinfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +72,7 @@ class LogRow:
     #: "message" rows are verdicts; "failure" rows are quarantined messages (no verdict).
     kind: str
     id: int  # messages.id or failures.id
+    #: When the message arrived (from the source); for a quarantined message, when it was quarantined.
     received_at: dt.datetime
     mailbox: str
     from_address: str | None
@@ -59,6 +80,29 @@ class LogRow:
     subject: str
     verdict: str  # rejected | ignored | quarantined
     rules: list[str]
+    #: When the verdict was reached (None for a quarantined message).
+    processed_at: dt.datetime | None = None
+
+    @property
+    def processed_apart(self) -> dt.datetime | None:
+        """When the verdict was reached, if that is more than a minute from the arrival."""
+        return processed_apart(self.received_at, self.processed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyView:
+    """A reply to a logged message, and why it was held back if it was."""
+
+    kind: str  # receipt | rejection | alert
+    recipient: str
+    status: str  # pending | sending | sent | failed | unknown | suppressed
+    reason: str | None
+    sent_at: dt.datetime | None
+
+    @property
+    def held_back(self) -> str | None:
+        """Why the reply was never sent, in Chinese (None unless it was held back)."""
+        return held_back(self.reason) if self.status == "suppressed" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +115,8 @@ class MessageView:
     text: str  # the decoded body text (HTML converted to text when that is all there is)
     html: str | None  # the HTML part sanitised (no scripts, no remote content), if there is one
     attachments: list[tuple[str | None, str, int]]  # (file name, content type, size)
-    findings: list[dict[str, object]]  # rule, severity, reason, params, message
-    replies: list[dict[str, object]]  # outbox rows: kind, recipient, status, reason, sent_at
+    findings: list[dict[str, object]]  # rule, severity, reason, params, message (as the sender read it)
+    replies: list[ReplyView]
     error: str | None = None  # for a quarantined message: the last processing error
     has_raw: bool = True
 
@@ -91,30 +135,33 @@ async def list_log(
     """One page of the log, newest first.
 
     Messages are ordered by arrival, quarantined messages by the time they were quarantined; ``cursor``
-    is a page's ``next_cursor`` (ValueError when it is not one). ``total`` is not counted."""
+    is a page's ``next_cursor`` (ValueError when it is not one, or for days out of range). ``total``
+    is not counted."""
     after = decode_cursor(_CURSOR, cursor, _CURSOR_SHAPE) if cursor else None
     limit = max(1, limit)
-    dialect = store.engine.dialect.name
+    messages = _message_query(store.engine.dialect.name, where)
+    if messages is not None:
+        messages = _after(messages, "message", Message.received_at, Message.id, after).limit(limit + 1)
+    failures = _failure_query(where)
+    if failures is not None:
+        failures = _after(failures, "failure", Failure.quarantined_at, Failure.id, after).limit(limit + 1)
     rows: list[LogRow] = []
     async with store.reading() as repo:
-        messages = _message_query(dialect, where)
         if messages is not None:
-            messages = _after(messages, "message", Message.received_at, Message.id, after)
-            result = await repo.session.execute(messages.limit(limit + 1))
-            rows.extend(_message_row(r) for r in result)
-        failures = _failure_query(where)
+            rows.extend(_message_row(r) for r in await repo.session.execute(messages))
         if failures is not None:
-            failures = _after(failures, "failure", Failure.quarantined_at, Failure.id, after)
-            result = await repo.session.execute(failures.limit(limit + 1))
-            rows.extend(_failure_row(r) for r in result)
+            rows.extend(_failure_row(r) for r in await repo.session.execute(failures))
     rows.sort(key=_sort_key, reverse=True)
     page = rows[:limit]
     next_cursor = encode_cursor(_CURSOR, _sort_key(page[-1])) if len(rows) > limit else None
     return Page(page, next_cursor)
 
 
-async def message_view(store: Store, kind: str, row_id: int) -> MessageView | None:
-    """A message of the log (``kind`` "message" or "failure") as ops may look at it safely."""
+async def message_view(store: Store, kind: str, row_id: int, *, settings: Settings) -> MessageView | None:
+    """A message of the log (``kind`` "message" or "failure") as ops may look at it safely; its
+    findings say what the sender read (``settings``: the operator's messages and script)."""
+    if not fits_id(row_id):
+        return None
     async with store.reading() as repo:
         session = repo.session
         if kind == "message":
@@ -123,13 +170,13 @@ async def message_view(store: Store, kind: str, row_id: int) -> MessageView | No
             if found is None:
                 return None
             row, raw, error = _message_row(found), found.raw, None
-            findings = findings_with_messages(found.findings or [])
+            findings = findings_with_messages(found.findings or [], settings)
             outbox = await session.execute(
                 select(Outbox.kind, Outbox.recipient, Outbox.status, Outbox.reason, Outbox.sent_at)
                 .where(Outbox.message_pk == row_id)
                 .order_by(Outbox.id)
             )
-            replies: list[dict[str, object]] = [dict(r._mapping) for r in outbox]
+            replies = [ReplyView(r.kind, r.recipient, r.status, r.reason, r.sent_at) for r in outbox]
         elif kind == "failure":
             failed = (
                 await session.execute(
@@ -156,14 +203,19 @@ async def raw_message(store: Store, kind: str, row_id: int) -> bytes | None:
         model = Failure
     else:
         return None
+    if not fits_id(row_id):
+        return None
     async with store.reading() as repo:
         raw: bytes | None = await repo.session.scalar(select(model.raw).where(model.id == row_id))
     return raw
 
 
-async def log_stats(store: Store, since: dt.date | None = None, until: dt.date | None = None) -> LogStats:
-    """Counts per rule, per unit and per verdict of the logged messages in the period."""
-    start, end = day_range(since, until)
+async def log_stats(
+    store: Store, since: dt.date | None = None, until: dt.date | None = None, *, zone: dt.tzinfo
+) -> LogStats:
+    """Counts per rule, per unit and per verdict of the logged messages that arrived in the period
+    (days in ``zone``; ValueError for a day out of range)."""
+    start, end = day_range(since, until, zone)
     period = _period(Message.received_at, start, end)
     logged = [Message.verdict.in_(_VERDICTS), *period]
     findings, rule = _findings(store.engine.dialect.name)
@@ -218,6 +270,7 @@ _ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items() 
 _MESSAGE = select(
     Message.id,
     Message.received_at,
+    Message.processed_at,
     Message.mailbox,
     Message.from_address,
     Message.unit_id,
@@ -253,7 +306,7 @@ def _message_query(dialect: str, where: LogFilter) -> _Query | None:
         query = query.where(Message.from_address.contains(where.sender.lower(), autoescape=True))
     if where.inbox is not None:
         query = query.where(Message.mailbox == where.inbox)
-    start, end = day_range(where.since, where.until)
+    start, end = day_range(where.since, where.until, where.zone)
     return query.where(*_period(Message.received_at, start, end)).order_by(
         Message.received_at.desc(), Message.id.desc()
     )
@@ -267,7 +320,7 @@ def _failure_query(where: LogFilter) -> _Query | None:
         query = query.where(func.lower(Failure.from_address).contains(where.sender.lower(), autoescape=True))
     if where.inbox is not None:
         query = query.where(Failure.mailbox == where.inbox)
-    start, end = day_range(where.since, where.until)
+    start, end = day_range(where.since, where.until, where.zone)
     return query.where(*_period(Failure.quarantined_at, start, end)).order_by(
         Failure.quarantined_at.desc(), Failure.id.desc()
     )
@@ -315,6 +368,7 @@ def _message_row(row: Any) -> LogRow:
         subject=row.subject,
         verdict=row.verdict,
         rules=[str(f.get("rule")) for f in row.findings or [] if isinstance(f, dict)],
+        processed_at=row.processed_at,
     )
 
 
@@ -347,7 +401,7 @@ def _view(
     row: LogRow,
     raw: bytes,
     findings: list[dict[str, object]],
-    replies: list[dict[str, object]],
+    replies: list[ReplyView],
     error: str | None,
 ) -> MessageView:
     submission = parse_message(raw)

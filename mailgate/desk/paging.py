@@ -11,8 +11,16 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-#: Ids in cursors fit the databases' integer columns.
-_INT_MIN = -(2**31)
+#: The range of the databases' integer columns (ids): a larger number names no row on either backend.
+ID_MIN = -(2**31)
+ID_MAX = 2**31 - 1
+#: No cursor this module makes is longer (a sort key of a few values).
+MAX_CURSOR = 512
+
+
+def fits_id(value: int) -> bool:
+    """Whether ``value`` fits the id columns (a larger one names no row, and binding it would fail)."""
+    return ID_MIN <= value <= ID_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +43,11 @@ def encode_cursor(kind: str, key: Sequence[bool | int | str | dt.datetime]) -> s
 def decode_cursor(kind: str, cursor: str, shape: Sequence[type]) -> tuple[Any, ...]:
     """The sort key in ``cursor`` (made by ``encode_cursor(kind, ...)``), checked against ``shape``,
     the type of each element; ValueError for anything else."""
+    if len(cursor) > MAX_CURSOR:
+        raise ValueError("not a cursor")
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError("not a cursor") from exc
     if not isinstance(data, list) or len(data) != len(shape) + 1 or data[0] != kind:
         raise ValueError("not a cursor of this list")
@@ -54,8 +64,11 @@ def _value(value: object, expected: type) -> Any:
             raise ValueError("bad time in cursor") from exc
         if moment.tzinfo is None:
             raise ValueError("bad time in cursor")
-        return moment
+        try:  # the store binds instants in UTC: one at either end of time may not have a UTC reading
+            return moment.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise ValueError("bad time in cursor") from exc
     # bool is an int in Python: insist on the exact type.
-    if type(value) is not expected or (isinstance(value, int) and not _INT_MIN <= value < -_INT_MIN):
+    if type(value) is not expected or (isinstance(value, int) and not fits_id(value)):
         raise ValueError("bad value in cursor")
     return value

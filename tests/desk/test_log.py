@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import email.utils
+import zoneinfo
 from email.message import EmailMessage
 from typing import Any
 
@@ -12,13 +14,16 @@ from messages import BODY, TITLE, submission
 from sqlalchemy import select, update
 
 from desk.data import ARRIVAL, Desk
-from mailgate.desk.log import LogFilter, list_log, log_stats, message_view, raw_message
+from mailgate.config import Settings
+from mailgate.desk.log import HELD_BACK, LogFilter, list_log, log_stats, message_view, raw_message
 from mailgate.desk.paging import encode_cursor
-from mailgate.store import NewMessage
-from mailgate.store.models import Failure
+from mailgate.store import NewMessage, Store
+from mailgate.store.models import Failure, Outbox
 from mailgate.store.state import Failures
+from mailgate.store.store import NewReply
 
 DAY = dt.timedelta(days=1)
+GUANGZHOU = zoneinfo.ZoneInfo("Asia/Shanghai")
 #: What a malicious HTML part tries: scripts, handlers, script links, remote images, frames, styles.
 HOSTILE_HTML = """<html><head><style>body{background:url(http://evil.example/css)}</style>
 <script>alert('head')</script></head><body>
@@ -92,7 +97,7 @@ def _sent(n: int, at: dt.datetime, **fields: Any) -> bytes:
 
 
 async def _log(desk: Desk, **where: object) -> list[tuple[str, int]]:
-    page = await list_log(desk.store, LogFilter(**where))  # type: ignore[arg-type]
+    page = await list_log(desk.store, LogFilter(**where, zone=GUANGZHOU))  # type: ignore[arg-type]
     return [(row.kind, row.id) for row in page.rows]
 
 
@@ -190,7 +195,7 @@ async def test_a_hostile_html_message_is_shown_without_anything_active(desk: Des
     raw = hostile(7)
     filed = await desk.file(raw)
     assert filed.verdict.outcome.value == "rejected"
-    view = await message_view(desk.store, "message", filed.message_pk)
+    view = await message_view(desk.store, "message", filed.message_pk, settings=desk.settings)
     assert view is not None
     assert view.html is not None
     html = view.html.lower()
@@ -209,8 +214,8 @@ async def test_a_hostile_html_message_is_shown_without_anything_active(desk: Des
     identifier = next(f for f in view.findings if f["rule"] == "identifier")
     assert "越秀区" in str(identifier["message"])
     assert identifier["severity"] == "reject"
-    assert [(r["kind"], r["recipient"], r["status"]) for r in view.replies] == [
-        ("rejection", "xxy@th.gz.gov.cn", "pending")
+    assert [(r.kind, r.recipient, r.status, r.held_back) for r in view.replies] == [
+        ("rejection", "xxy@th.gz.gov.cn", "pending", None)
     ]
     assert view.error is None
     assert view.has_raw
@@ -218,7 +223,7 @@ async def test_a_hostile_html_message_is_shown_without_anything_active(desk: Des
 
 
 async def test_views_of_quarantined_and_missing_messages(desk: Desk, logged: dict[str, int]) -> None:
-    view = await message_view(desk.store, "failure", logged["poison"])
+    view = await message_view(desk.store, "failure", logged["poison"], settings=desk.settings)
     assert view is not None
     assert view.error == "ValueError: boom"
     assert view.row.verdict == "quarantined"
@@ -226,21 +231,21 @@ async def test_views_of_quarantined_and_missing_messages(desk: Desk, logged: dic
     assert TITLE in view.text
     assert (view.findings, view.replies) == ([], [])
     assert await raw_message(desk.store, "failure", logged["poison"]) == submission(5)
-    assert await message_view(desk.store, "message", 999) is None
-    assert await message_view(desk.store, "failure", 999) is None
-    assert await message_view(desk.store, "nonsense", logged["poison"]) is None
+    assert await message_view(desk.store, "message", 999, settings=desk.settings) is None
+    assert await message_view(desk.store, "failure", 999, settings=desk.settings) is None
+    assert await message_view(desk.store, "nonsense", logged["poison"], settings=desk.settings) is None
     assert await raw_message(desk.store, "message", 999) is None
     assert await raw_message(desk.store, "nonsense", 1) is None
     async with desk.store.transaction() as repo:
         pk = await repo.add_message(_rejected(99, ARRIVAL), ARRIVAL)  # kept without its bytes
-    bare = await message_view(desk.store, "message", pk)
+    bare = await message_view(desk.store, "message", pk, settings=desk.settings)
     assert bare is not None
     assert not bare.has_raw
     assert bare.findings[0]["message"] != ""
 
 
 async def test_stats_count_per_rule_unit_and_verdict(desk: Desk, logged: dict[str, int]) -> None:
-    stats = await log_stats(desk.store)
+    stats = await log_stats(desk.store, zone=GUANGZHOU)
     assert stats.by_verdict == {"rejected": 2, "ignored": 1, "quarantined": 1}
     assert stats.by_rule["identifier"] == 1
     assert stats.by_rule["auto-reply"] == 1
@@ -248,10 +253,122 @@ async def test_stats_count_per_rule_unit_and_verdict(desk: Desk, logged: dict[st
     assert stats.by_rule["stale-date"] == 2
     assert stats.by_unit == {"天河区": 2, "": 1}
     day = (ARRIVAL - DAY).date()
-    one_day = await log_stats(desk.store, since=day, until=day)
+    one_day = await log_stats(desk.store, since=day, until=day, zone=GUANGZHOU)
     assert one_day.by_verdict == {"rejected": 1}
     assert one_day.by_unit == {"": 1}
-    (stranger,) = (await list_log(desk.store, LogFilter(since=day, until=day))).rows
+    (stranger,) = (await list_log(desk.store, LogFilter(since=day, until=day, zone=GUANGZHOU))).rows
     assert one_day.by_rule == dict.fromkeys(stranger.rules, 1)
-    empty = await log_stats(desk.store, since=ARRIVAL.date() + 10 * DAY)
+    empty = await log_stats(desk.store, since=ARRIVAL.date() + 10 * DAY, zone=GUANGZHOU)
     assert (empty.by_rule, empty.by_unit, empty.by_verdict) == ({}, {}, {})
+
+
+def _body(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_findings_read_as_the_sender_received_them(store: Store) -> None:
+    """The operator's own message and the Traditional script: the log shows the notice's sentence."""
+    desk = Desk(store)
+    desk.settings = Settings(
+        script="zh-Hant",
+        rules={"messages": {"identifier": "标识应为贵单位自己的标识“{expected}”，不是“{identifier}”"}},
+    )
+    await desk.start()
+    filed = await desk.file(_sent(1, ARRIVAL, identifier="越秀区"))
+    assert filed.verdict.outcome.value == "rejected"
+    view = await message_view(desk.store, "message", filed.message_pk, settings=desk.settings)
+    assert view is not None
+    identifier = next(f for f in view.findings if f["rule"] == "identifier")
+    # The operator's sentence, in Traditional script.
+    assert identifier["message"] == "標識應爲貴單位自己的標識“天河區”，不是“越秀區”"
+    async with desk.store.transaction() as repo:
+        notice = await repo.session.scalar(select(Outbox.raw).where(Outbox.message_pk == filed.message_pk))
+    assert notice is not None
+    sent = _body(notice)
+    for finding in view.findings:
+        assert str(finding["message"]) in sent, finding["rule"]
+    # Read with other settings the same finding says something else: the desk must be given them.
+    plain = await message_view(desk.store, "message", filed.message_pk, settings=Settings())
+    assert plain is not None
+    assert str(plain.findings[0]["message"]) not in sent
+
+
+async def test_held_back_replies_say_why_in_chinese(desk: Desk) -> None:
+    old = desk.clock.now() - 4 * DAY  # past the 72 hours within which mail is answered
+    filed = await desk.file(_sent(1, old, identifier="越秀区"), received_at=old)
+    async with desk.store.transaction() as repo:
+        for reason in (
+            "rate_limit",
+            "stranger_daily",
+            "stranger_ceiling",
+            "disabled",
+            "undeliverable",
+            "x_new",
+        ):
+            reply = NewReply(
+                "rejection", "inf@gzy.gov.cn", "xxy@th.gz.gov.cn", f"{reason}@t", b"x", None, reason
+            )
+            await repo.add_reply(reply, message_pk=filed.message_pk, now=desk.clock.now())
+        sent = NewReply("alert", "inf@gzy.gov.cn", "editors@gzy.gov.cn", "alert@t", b"x", None)
+        await repo.add_reply(sent, message_pk=filed.message_pk, now=desk.clock.now())
+    view = await message_view(desk.store, "message", filed.message_pk, settings=desk.settings)
+    assert view is not None
+    held = [(r.status, r.reason, r.held_back) for r in view.replies]
+    assert held[0] == ("suppressed", "too_old", HELD_BACK["too_old"])
+    assert [h for _, _, h in held[1:-2]] == [
+        HELD_BACK[r]
+        for r in ("rate_limit", "stranger_daily", "stranger_ceiling", "disabled", "undeliverable")
+    ]
+    assert held[-2] == ("suppressed", "x_new", "x_new")  # a reason not known yet: its code
+    assert held[-1] == ("pending", None, None)
+    assert all("\u4e00" <= text[0] <= "\u9fff" for text in HELD_BACK.values())
+
+
+async def test_rows_say_when_processed_if_apart_from_the_arrival(desk: Desk) -> None:
+    now = desk.clock.now()
+    late = await desk.file(
+        _sent(1, now - dt.timedelta(hours=2), identifier="越秀区"), received_at=now - dt.timedelta(hours=2)
+    )
+    prompt = await desk.file(
+        _sent(2, now - dt.timedelta(seconds=40), identifier="越秀区"),
+        received_at=now - dt.timedelta(seconds=40),
+    )
+    rows = {row.id: row for row in (await list_log(desk.store, LogFilter())).rows}
+    assert (rows[late.message_pk].received_at, rows[late.message_pk].processed_apart) == (
+        now - dt.timedelta(hours=2),
+        now,
+    )
+    assert rows[prompt.message_pk].processed_at == now
+    assert rows[prompt.message_pk].processed_apart is None
+
+
+async def test_bad_days_cursors_and_ids_are_value_errors_or_nothing(
+    desk: Desk, logged: dict[str, int]
+) -> None:
+    for where in (
+        LogFilter(since=dt.date(1, 1, 1), zone=GUANGZHOU),
+        LogFilter(until=dt.date(9999, 12, 31), zone=GUANGZHOU),
+        LogFilter(since=ARRIVAL.date()),  # days without a zone
+        LogFilter(verdict="quarantined", until=dt.date(9999, 12, 31), zone=GUANGZHOU),
+    ):
+        with pytest.raises(ValueError, match=r"out of range|zone"):
+            await list_log(desk.store, where)
+    with pytest.raises(ValueError, match="out of range"):
+        await log_stats(desk.store, since=dt.date(1, 1, 1), zone=GUANGZHOU)
+    wide = LogFilter(since=dt.date(1, 1, 2), until=dt.date(9999, 12, 30), zone=GUANGZHOU)
+    assert len((await list_log(desk.store, wide)).rows) == 4
+    for cursor in (
+        encode_cursor("log", (ARRIVAL, "message", 2**63)),
+        encode_cursor(
+            "log", (dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=10))), "message", 1)
+        ),
+    ):
+        with pytest.raises(ValueError, match="cursor"):
+            await list_log(desk.store, LogFilter(), cursor=cursor)
+    for huge in (2**31, 2**64):
+        assert await message_view(desk.store, "message", huge, settings=desk.settings) is None
+        assert await raw_message(desk.store, "failure", huge) is None

@@ -5,19 +5,33 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import zoneinfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from messages import BODY, TITLE, submission
+from sqlalchemy import select, update
 
 from desk.data import ARRIVAL, YUEXIU, YUEXIU_BODY, Desk, with_word
+from mailgate.config import Settings
 from mailgate.desk.paging import decode_cursor, encode_cursor
-from mailgate.desk.queue import QueueFilter, item_detail, list_queue, set_status
-from mailgate.store.models import UnitRow
+from mailgate.desk.queue import (
+    QueueFilter,
+    find_item,
+    item_detail,
+    list_queue,
+    set_status,
+    tracking_number_of,
+)
+from mailgate.mail.folding import to_simplified
+from mailgate.store._search import FTS_UPSERT, terms
+from mailgate.store.models import Item, Revision, UnitRow
 from mailgate.store.registry import add_commission
 
 SHAPE = (bool, dt.datetime, int)
+GUANGZHOU = zoneinfo.ZoneInfo("Asia/Shanghai")
+DAY = dt.timedelta(days=1)
 
 
 async def _titles(desk: Desk, where: QueueFilter) -> list[str]:
@@ -81,7 +95,7 @@ async def test_filters(desk: Desk, filed: dict[str, int]) -> None:
     assert await _titles(desk, QueueFilter(series="district", inbox="daily", text="天河")) == [
         "天河区推进智慧城市建设取得新进展"
     ]
-    await set_status(desk.store, filed["daily"], "used", "", "editor")
+    await set_status(desk.store, filed["daily"], "used", "", "editor", now=desk.clock.now())
     assert await _titles(desk, QueueFilter(status="used")) == ["天河区推进智慧城市建设取得新进展"]
     assert len(await _titles(desk, QueueFilter(status="new"))) == 4
 
@@ -93,11 +107,34 @@ async def test_dates_are_whole_days_in_guangzhou(desk: Desk) -> None:
         after_midnight, dt.datetime(2026, 11, 25, 16, 30, tzinfo=dt.UTC)
     )  # 00:30 on the 26th
     day = dt.date(2026, 11, 26)
-    assert await _titles(desk, QueueFilter(since=day, until=day)) == ["批量信息第1号"]
-    assert await _titles(desk, QueueFilter(until=day - dt.timedelta(days=1))) == ["批量信息第0号"]
-    assert await _titles(desk, QueueFilter(since=day)) == ["批量信息第1号"]
-    assert await _titles(desk, QueueFilter(since=day + dt.timedelta(days=1))) == []
-    assert len(await _titles(desk, QueueFilter(since=day - dt.timedelta(days=1), until=day))) == 2
+    assert await _titles(desk, QueueFilter(since=day, until=day, zone=GUANGZHOU)) == ["批量信息第1号"]
+    assert await _titles(desk, QueueFilter(until=day - DAY, zone=GUANGZHOU)) == ["批量信息第0号"]
+    assert await _titles(desk, QueueFilter(since=day, zone=GUANGZHOU)) == ["批量信息第1号"]
+    assert await _titles(desk, QueueFilter(since=day + DAY, zone=GUANGZHOU)) == []
+    assert len(await _titles(desk, QueueFilter(since=day - DAY, until=day, zone=GUANGZHOU))) == 2
+
+
+async def test_dates_are_days_in_the_zone_given(desk: Desk) -> None:
+    (item,) = await desk.bulk_items(1)
+    await desk.set_times(item, dt.datetime(2026, 11, 25, 20, 0, tzinfo=dt.UTC))  # 04:00 on the 26th here
+    day = dt.date(2026, 11, 25)
+    assert await _titles(desk, QueueFilter(since=day, until=day, zone=GUANGZHOU)) == []
+    assert await _titles(desk, QueueFilter(since=day, until=day, zone=dt.UTC)) == ["批量信息第0号"]
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")  # 21:00 on the 25th there
+    assert await _titles(desk, QueueFilter(since=day, until=day, zone=berlin)) == ["批量信息第0号"]
+    with pytest.raises(ValueError, match="zone"):  # days without a zone mean nothing
+        await list_queue(desk.store, QueueFilter(since=day))
+
+
+async def test_days_at_the_ends_of_the_calendar(desk: Desk) -> None:
+    await desk.bulk_items(1)
+    first, last = dt.date(1, 1, 1), dt.date(9999, 12, 31)
+    for where in (QueueFilter(since=first, zone=GUANGZHOU), QueueFilter(until=last, zone=GUANGZHOU)):
+        with pytest.raises(ValueError, match="out of range"):
+            await list_queue(desk.store, where)
+    # The days just inside still work, on both databases.
+    wide = QueueFilter(since=dt.date(1, 1, 2), until=dt.date(9999, 12, 30), zone=GUANGZHOU)
+    assert await _titles(desk, wide) == ["批量信息第0号"]
 
 
 async def _all_pages(desk: Desk, where: QueueFilter, limit: int) -> list[int]:
@@ -153,6 +190,18 @@ TAMPERED = [
     base64.urlsafe_b64encode(json.dumps(["queue", True, {"t": "2026-11-26T10:00"}, 3]).encode()).decode(),
     base64.urlsafe_b64encode(json.dumps(["queue", True, {"t": "yesterday"}, 3]).encode()).decode(),
     encode_cursor("queue", (True, ARRIVAL, 3))[:-3],
+    encode_cursor("queue", (True, ARRIVAL, 2**63)),  # beyond 64 bits
+    encode_cursor("queue", (True, ARRIVAL, -(2**31) - 1)),
+    # An instant with no UTC reading: the store binds times in UTC.
+    base64.urlsafe_b64encode(
+        json.dumps(["queue", True, {"t": "0001-01-01T00:00+14:00"}, 3]).encode()
+    ).decode(),
+    base64.urlsafe_b64encode(
+        json.dumps(["queue", True, {"t": "9999-12-31T23:59-14:00"}, 3]).encode()
+    ).decode(),
+    base64.urlsafe_b64encode(b"[" * 100_000).decode(),  # too deep for the JSON parser, and too long
+    base64.urlsafe_b64encode(b"[" * 300).decode(),  # deep, and short enough
+    "A" * 10_000,
 ]
 
 
@@ -186,9 +235,9 @@ async def test_item_detail_has_revisions_with_warnings_and_events(desk: Desk) ->
     item_id = await desk.accepted(stale)
     revised = with_word(submission(2, markers="【修改稿】"), "补充材料：智慧城市项目清单")
     assert await desk.accepted(revised) == item_id
-    await set_status(desk.store, item_id, "review", "请核实数据", "wang")
-    await set_status(desk.store, item_id, "used", "采用于第12期", "li")
-    detail = await item_detail(desk.store, item_id)
+    await set_status(desk.store, item_id, "review", "请核实数据", "wang", now=desk.clock.now())
+    await set_status(desk.store, item_id, "used", "采用于第12期", "li", now=desk.clock.now())
+    detail = await item_detail(desk.store, item_id, settings=desk.settings)
     assert detail is not None
     assert detail.row.revisions == 2
     assert detail.row.has_attachment
@@ -203,22 +252,123 @@ async def test_item_detail_has_revisions_with_warnings_and_events(desk: Desk) ->
     assert "项目清单" in second.attachment_text
     assert first.attachment_text is None
     assert first.officer == "张三"
+    assert (first.author, first.signed_name) == ("张三", None)  # the 落款 names the officer: said once
+    assert first.received_at == second.received_at == ARRIVAL
     assert [(e.previous, e.status, e.note, e.username) for e in detail.events] == [
         ("new", "review", "请核实数据", "wang"),
         ("review", "used", "采用于第12期", "li"),
     ]
-    assert detail.events[0].at <= detail.events[1].at
-    assert detail.events[0].at.tzinfo is not None
-    assert await item_detail(desk.store, item_id + 100) is None
+    assert [e.at for e in detail.events] == [desk.clock.now()] * 2  # the clock given, not the machine's
+    assert await item_detail(desk.store, item_id + 100, settings=desk.settings) is None
 
 
 async def test_set_status_refuses_unknown_statuses_and_items(desk: Desk) -> None:
     (item_id,) = await desk.bulk_items(1)
     with pytest.raises(ValueError, match="status"):
-        await set_status(desk.store, item_id, "published", "", "wang")
+        await set_status(desk.store, item_id, "published", "", "wang", now=desk.clock.now())
     with pytest.raises(ValueError, match="item"):
-        await set_status(desk.store, item_id + 1, "used", "", "wang")
-    detail = await item_detail(desk.store, item_id)
+        await set_status(desk.store, item_id + 1, "used", "", "wang", now=desk.clock.now())
+    detail = await item_detail(desk.store, item_id, settings=desk.settings)
     assert detail is not None
     assert detail.row.status == "new"
     assert detail.events == []
+
+
+async def test_arrival_and_filing_times(desk: Desk) -> None:
+    """The rows say when the message arrived (from the source) and, a minute or more apart, when it
+    was filed; a revision's arrival is the current one, the first revision's stays."""
+    earlier = ARRIVAL - dt.timedelta(hours=3)  # fetched late: filed at the desk clock's time
+    item_id = await desk.accepted(submission(1, at=earlier), received_at=earlier)
+    (row,) = (await list_queue(desk.store, QueueFilter())).rows
+    assert (row.received_at, row.first_received_at) == (earlier, earlier)
+    assert row.updated_at == desk.clock.now()
+    assert row.processed_apart == desk.clock.now()
+    desk.clock.advance(dt.timedelta(seconds=50))
+    revised = desk.clock.now() - dt.timedelta(seconds=30)  # filed 30 s after it arrived: one time only
+    assert (
+        await desk.accepted(submission(2, markers="【修改稿】", at=revised), received_at=revised) == item_id
+    )
+    (row,) = (await list_queue(desk.store, QueueFilter())).rows
+    assert (row.first_received_at, row.received_at) == (earlier, revised)
+    assert row.processed_apart is None
+    detail = await item_detail(desk.store, item_id, settings=desk.settings)
+    assert detail is not None
+    first, second = detail.revisions
+    assert (first.received_at, first.processed_apart) == (earlier, ARRIVAL + dt.timedelta(minutes=5))
+    assert (second.received_at, second.processed_apart) == (revised, None)
+    assert detail.row.received_at == revised
+
+
+async def test_the_signed_name_is_shown_when_it_is_not_the_officer(desk: Desk) -> None:
+    body = BODY.format(title=TITLE).replace("姓名：张三", "姓名：王五")
+    other = await desk.accepted(submission(1, body=body))
+    same_in_traditional = BODY.format(title="天河区举办科技创新大会").replace("姓名：张三", "姓名：張三")
+    same = await desk.accepted(submission(2, title="天河区举办科技创新大会", body=same_in_traditional))
+    rows = {row.id: row for row in (await list_queue(desk.store, QueueFilter())).rows}
+    assert (rows[other].officer, rows[other].author, rows[other].signed_name) == ("张三", "王五", "王五")
+    assert (rows[same].officer, rows[same].signed_name) == ("张三", None)
+    detail = await item_detail(desk.store, other, settings=desk.settings)
+    assert detail is not None
+    assert detail.revisions[0].signed_name == "王五"
+    (bulk,) = await desk.bulk_items(1)
+    async with desk.store.transaction() as repo:  # no registered officer: the 落款 name is all there is
+        await repo.session.execute(update(Revision).where(Revision.item_id == bulk).values(author="赵六"))
+    detail = await item_detail(desk.store, bulk, settings=desk.settings)
+    assert detail is not None
+    assert (detail.revisions[0].officer, detail.revisions[0].signed_name) == (None, "赵六")
+
+
+async def test_a_tracking_number_finds_its_item_alone(desk: Desk) -> None:
+    ids = await desk.bulk_items(12)
+    async with desk.store.transaction() as repo:
+        tracking = {
+            row.id: row.tracking for row in await repo.session.execute(select(Item.id, Item.tracking))
+        }
+    wanted = ids[6]
+    number = tracking[wanted]
+    date, serial = number.split("-")
+    assert serial == f"{wanted:06d}"
+    # Other items mention the number in their text: the exact match still comes alone.
+    async with desk.store.transaction() as repo:
+        text = terms(f"参见 {number}")
+        await repo.session.execute(update(Item).where(Item.id == ids[0]).values(search_text=text))
+        if desk.store.engine.dialect.name == "sqlite":
+            await repo.session.execute(FTS_UPSERT, {"id": ids[0], "search_text": text})
+    for query in (number, f"{date}-{wanted}", f"{date}-00{wanted}", f" {number} ", "２０" + number[2:]):
+        page = await list_queue(desk.store, QueueFilter(text=query))
+        assert ([r.id for r in page.rows], page.total, page.next_cursor) == ([wanted], 1, None), query
+    assert (await list_queue(desk.store, QueueFilter(text=number, unit="越秀区"))).rows == []
+    # No item has it: the words are searched as usual (the item that mentions it).
+    absent = f"{date}-999999"
+    assert [r.id for r in (await list_queue(desk.store, QueueFilter(text=absent))).rows] == []
+    assert [r.id for r in (await list_queue(desk.store, QueueFilter(text=f"参见 {number}"))).rows] == [ids[0]]
+    assert await find_item(desk.store, f"{date}-{wanted}") == wanted
+    assert await find_item(desk.store, str(wanted)) == wanted
+    for missing in (absent, "20261126-", "2026112-7", str(2**64), "-1", "٣", ""):
+        assert await find_item(desk.store, missing) is None, missing
+    assert tracking_number_of(f"{date}-{2**40}") is None  # no id that large
+
+
+async def test_ids_beyond_the_columns_name_nothing(desk: Desk) -> None:
+    (item_id,) = await desk.bulk_items(1)
+    for huge in (2**31, 2**63, 2**64 + 1):
+        assert await item_detail(desk.store, huge, settings=desk.settings) is None
+        with pytest.raises(ValueError, match="no item"):
+            await set_status(desk.store, huge, "used", "", "wang", now=desk.clock.now())
+    assert (await item_detail(desk.store, item_id, settings=desk.settings)) is not None
+
+
+async def test_warnings_read_as_the_receipt_said_them(desk: Desk) -> None:
+    stale = submission(1, body=BODY.format(title=TITLE).replace("2026年11月26日", "2026年11月10日"))
+    item_id = await desk.accepted(stale)
+    overridden = Settings(rules={"messages": {"stale-date": "落款日期请更新为发稿当天（{date}）"}})
+    detail = await item_detail(desk.store, item_id, settings=overridden)
+    assert detail is not None
+    assert detail.revisions[0].warnings == [("stale-date", "落款日期请更新为发稿当天（2026年11月10日）")]
+    traditional = await item_detail(desk.store, item_id, settings=Settings(script="zh-Hant"))
+    assert traditional is not None
+    ((_, message),) = traditional.revisions[0].warnings
+    plain = await item_detail(desk.store, item_id, settings=desk.settings)
+    assert plain is not None
+    assert message != plain.revisions[0].warnings[0][1]
+    assert to_simplified(message) == plain.revisions[0].warnings[0][1]

@@ -8,16 +8,34 @@ import re
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
-from desk.data import Desk, with_word
-from messages import BODY, REGISTRY, TITLE, submission
+import httpx
+from desk.data import ARRIVAL, Desk, with_word
+from messages import BODY, GUANGZHOU, REGISTRY, TITLE, submission
 from sqlalchemy import select
+from starlette.applications import Starlette
 
+from mailgate.config import Settings
 from mailgate.desk.queue import item_detail
 from mailgate.store.models import Message, Replay
+from mailgate.store.store import NewReply
+from mailgate.web import create_app
 from mailgate.web._security import MESSAGE_CSP
-from web.conftest import Client
+from web.conftest import PASSWORD, SECRET, Client
 
 MakeClient = Callable[[str | None], Awaitable[Client]]
+HOUR = dt.timedelta(hours=1)
+
+
+def _app(desk: Desk, settings: Settings | None = None) -> Starlette:
+    """The desk over ``desk``'s store, on its clock (and with ``settings`` when given)."""
+    return create_app(settings or desk.settings, desk.store, secret_key=SECRET, clock=desk.clock)
+
+
+async def _signed_in(app: Starlette, role: str) -> Client:
+    client = Client(app)
+    response = await client.login(role, PASSWORD)
+    assert response.status_code == 303, response.text
+    return client
 
 
 async def test_the_queue_lists_items_and_filters_them_from_the_query_string(
@@ -33,7 +51,7 @@ async def test_the_queue_lists_items_and_filters_them_from_the_query_string(
     searched = await editor.get("/queue", params={"q": "科技创新"})
     assert re.findall(r'<a href="/items/\d+">([^<]+)</a>', searched.text) == ["天河区举办科技创新大会"]
     assert 'value="科技创新"' in searched.text
-    empty = await editor.get("/queue", params={"status": "used", "since": "not a date"})
+    empty = await editor.get("/queue", params={"status": "used"})
     assert "没有符合条件的稿件" in empty.text
 
 
@@ -64,7 +82,7 @@ async def test_a_status_change_is_recorded_with_the_user_and_shown(desk: Desk, c
     assert response.status_code == 303
     bad = await editor.post(f"/items/{item_id}/status", {"status": "published"}, follow_redirects=True)
     assert "状态未更改" in bad.text
-    detail = await item_detail(desk.store, item_id)
+    detail = await item_detail(desk.store, item_id, settings=desk.settings)
     assert detail is not None
     assert detail.row.status == "review"
     assert [(e.previous, e.status, e.note, e.username) for e in detail.events] == [
@@ -153,14 +171,12 @@ async def test_the_log_filters_by_rule_and_counts_per_rule_and_unit(desk: Desk, 
     assert "【越秀区】另一条信息" in only.text
 
 
-async def test_log_counts_cover_the_last_30_days_unless_a_period_is_chosen(
-    desk: Desk, client: MakeClient
-) -> None:
-    now = dt.datetime.now(dt.UTC)
+async def test_log_counts_cover_the_last_30_days_unless_a_period_is_chosen(desk: Desk) -> None:
+    now = desk.clock.now()  # the desk's clock, not the machine's
     recent, old = now - dt.timedelta(days=1), now - dt.timedelta(days=60)
-    await desk.file(submission(1, title="另一条信息", identifier="越秀区"), received_at=recent)
-    await desk.file(submission(2, sender="stranger@example.com"), received_at=old)
-    ops = await client("ops")
+    await desk.file(submission(1, title="另一条信息", identifier="越秀区", at=recent), received_at=recent)
+    await desk.file(submission(2, sender="stranger@example.com", at=old), received_at=old)
+    ops = await _signed_in(_app(desk), "ops")
 
     def counts(html: str) -> str:
         return html[html.index('<div class="stats">') : html.index('<form method="post"')]
@@ -173,6 +189,9 @@ async def test_log_counts_cover_the_last_30_days_unless_a_period_is_chosen(
     chosen = await ops.get("/log", params={"since": since})
     assert f"{since} 至 今天" in chosen.text
     assert "unregistered-sender" in counts(chosen.text)
+    window = (now.astimezone(GUANGZHOU).date() - dt.timedelta(days=30)).isoformat()
+    assert f"{window} 至 今天" in page.text
+    await ops.http.aclose()
 
 
 async def test_ops_replay_a_rejection_after_registering_the_sender(desk: Desk, client: MakeClient) -> None:
@@ -246,3 +265,167 @@ async def test_admins_add_commissions_with_deadlines_once(desk: Desk, client: Ma
         "/commissions", {**form, "code": "X", "deadline": "soon"}, follow_redirects=True
     )
     assert "约稿未添加" in undated.text
+
+
+def _once(text: str, needle: str) -> bool:
+    return text.count(needle) == 1
+
+
+async def test_every_page_of_times_says_its_zone_once_and_shows_arrival(desk: Desk) -> None:
+    late = ARRIVAL - 3 * HOUR  # fetched three hours late: filed at the clock's time
+    item_id = await desk.accepted(submission(1, at=late), received_at=late)
+    rejected = await desk.file(
+        submission(2, title="另一条信息", identifier="越秀区", at=late), received_at=late
+    )
+    editor, ops = await _signed_in(_app(desk), "editor"), await _signed_in(_app(desk), "ops")
+    note = "时间均为北京时间（Asia/Shanghai）"
+    queue = await editor.get("/queue")
+    item = await editor.get(f"/items/{item_id}")
+    logged = await ops.get("/log")
+    message = await ops.get(f"/log/message/{rejected.message_pk}")
+    replay = await ops.post("/replay/preview", {"ref": f"message:{rejected.message_pk}"})
+    for page in (queue, item, logged, message, replay):
+        assert page.status_code == 200
+        assert _once(page.text, note), page.url
+    # Arrival in Guangzhou (07:00), and the filing five minutes past ten, apart by more than a minute.
+    for page in (queue, item, logged):
+        assert "2026-11-26 07:00" in page.text, page.url
+        assert "处理 2026-11-26 10:05" in page.text, page.url
+    assert "收到 2026-11-26 07:00:00" in message.text
+    assert "处理 2026-11-26 10:05:00" in message.text
+    assert "收到时间" in queue.text
+    assert "更新时间" not in queue.text
+    for client in (editor, ops):
+        await client.http.aclose()
+
+
+async def test_times_are_shown_in_the_configured_zone(desk: Desk) -> None:
+    item_id = await desk.accepted(submission(1))  # arrived 10:00 in Guangzhou, 02:00 UTC
+    settings = Settings(rules={"timezone": "UTC"})
+    editor = await _signed_in(_app(desk, settings), "editor")
+    page = await editor.get(f"/items/{item_id}")
+    assert _once(page.text, "时间均为协调世界时（UTC）")
+    assert "收到 2026-11-26 02:00" in page.text
+    assert "10:00" not in page.text
+    # Days are days in that zone: 02:00 UTC on the 26th is on the 26th, 10:00 in Guangzhou on the 25th is not.
+    assert f'href="/items/{item_id}"' in (await editor.get("/queue", params={"since": "2026-11-26"})).text
+    berlin = await _signed_in(_app(desk, Settings(rules={"timezone": "Europe/Berlin"})), "editor")
+    assert "时间均为 Europe/Berlin 时区的时间" in (await berlin.get("/queue")).text
+    await editor.http.aclose()
+    await berlin.http.aclose()
+
+
+async def test_the_queue_finds_an_item_by_its_tracking_number(desk: Desk, client: MakeClient) -> None:
+    wanted = await desk.accepted(submission(1))
+    other = await desk.accepted(submission(2, title="天河区举办科技创新大会"))
+    detail = await item_detail(desk.store, wanted, settings=desk.settings)
+    assert detail is not None
+    date, serial = detail.row.tracking.split("-")
+    editor = await client("editor")
+    for query in (detail.row.tracking, f"{date}-{int(serial)}", f"{date}-{int(serial):04d}"):
+        page = await editor.get("/queue", params={"q": query})
+        assert page.status_code == 200
+        links = re.findall(r'<a href="/items/(\d+)">', page.text)
+        assert links == [str(wanted)], query
+        assert "共 1 篇" in page.text
+    assert f'href="/items/{other}"' not in page.text
+
+
+async def test_the_item_page_shows_the_signed_name_beside_the_officer(desk: Desk, client: MakeClient) -> None:
+    body = BODY.format(title=TITLE).replace("姓名：张三", "姓名：王五")
+    other = await desk.accepted(submission(1, body=body))
+    same = await desk.accepted(
+        submission(2, title="天河区举办科技创新大会", body=BODY.format(title="天河区举办科技创新大会"))
+    )
+    editor = await client("editor")
+    assert "张三 · 落款 王五" in (await editor.get(f"/items/{other}")).text
+    page = await editor.get(f"/items/{same}")
+    assert "<dd>张三</dd>" in page.text
+    assert "落款 张三" not in page.text
+
+
+async def test_the_message_page_shows_findings_as_sent_and_why_a_reply_was_held_back(desk: Desk) -> None:
+    old = desk.clock.now() - 4 * 24 * HOUR  # too old to answer
+    filed = await desk.file(submission(1, identifier="越秀区", at=old), received_at=old)
+    async with desk.store.transaction() as repo:
+        reply = NewReply("rejection", "inf@gzy.gov.cn", "x@example.com", "s@t", b"x", None, "stranger_daily")
+        await repo.add_reply(reply, message_pk=filed.message_pk, now=desk.clock.now())
+        unknown = NewReply("rejection", "inf@gzy.gov.cn", "y@example.com", "u@t", b"x", None, "brand_new")
+        await repo.add_reply(unknown, message_pk=filed.message_pk, now=desk.clock.now())
+    override = "请使用本单位的标识“{expected}”"
+    settings = Settings(script="zh-Hant", rules={"messages": {"identifier": override}})
+    ops = await _signed_in(_app(desk, settings), "ops")
+    page = await ops.get(f"/log/message/{filed.message_pk}")
+    assert page.status_code == 200
+    assert "請使用本單位的標識“天河區”" in page.text
+    assert "不发送（原因：邮件收到时已超过自动回复的时限，不再回复）" in page.text
+    assert "不发送（原因：未登记的发件人每天只收到一封通知，今天已发过）" in page.text
+    assert "不发送（原因：brand_new）" in page.text
+    await ops.http.aclose()
+
+
+def _refusal(response: httpx.Response, parameter: str) -> None:
+    assert response.status_code == 400, (response.request.url, response.status_code)
+    assert "请求有误" in response.text
+    assert f"参数 {parameter}" in response.text, response.text
+
+
+async def test_bad_input_is_answered_400_naming_the_parameter(desk: Desk, client: MakeClient) -> None:
+    item_id = await desk.accepted(submission(1))
+    rejected = await desk.file(submission(2, title="另一条信息", identifier="越秀区"))
+    editor, ops = await client("editor"), await client("ops")
+    huge = 2**64  # beyond 64 bits
+    cases: list[tuple[str, dict[str, str], str]] = [
+        ("/queue", {"cursor": "garbage"}, "cursor"),
+        ("/queue", {"cursor": "W10"}, "cursor"),  # "[]": decodes, but is not a cursor
+        ("/queue", {"status": "published"}, "status"),
+        ("/queue", {"inbox": "spam"}, "inbox"),
+        ("/queue", {"series": "nope"}, "series"),
+        ("/queue", {"since": "0001-01-01"}, "since"),
+        ("/queue", {"until": "9999-12-31"}, "until"),
+        ("/queue", {"since": "not a date"}, "since"),
+        ("/queue", {"unit": "天河区\x00"}, "unit"),
+        ("/queue", {"q": "x" * 5000}, "q"),
+    ]
+    for path, params, name in cases:
+        _refusal(await editor.get(path, params=params), name)
+    log_cases: list[tuple[str, dict[str, str], str]] = [
+        ("/log", {"cursor": "garbage"}, "cursor"),
+        ("/log", {"verdict": "accepted-ish"}, "verdict"),
+        ("/log", {"inbox": "spam"}, "inbox"),
+        ("/log", {"since": "0001-01-01"}, "since"),
+        ("/log", {"until": "9999-12-31"}, "until"),
+        ("/log", {"sender": "a\x00b"}, "sender"),
+    ]
+    for path, params, name in log_cases:
+        _refusal(await ops.get(path, params=params), name)
+    _refusal(await editor.get(f"/items/{huge}"), "item_id")
+    _refusal(await editor.get(f"/items/{2**31}"), "item_id")
+    _refusal(await editor.post(f"/items/{huge}/status", {"status": "used"}), "item_id")
+    _refusal(await editor.get(f"/messages/{huge}/raw"), "pk")
+    for suffix in ("", "/html", "/raw"):
+        _refusal(await ops.get(f"/log/message/{huge}{suffix}"), "row_id")
+    _refusal(await ops.post("/replay/preview", {"ref": f"message:{huge}"}), "ref")
+    _refusal(await ops.post("/replay/preview", {"scope": "filter", "since": "0001-01-01"}), "since")
+    _refusal(await editor.post(f"/items/{item_id}/status", {"status": "used", "note": "a\x00b"}), "note")
+    # Nothing was changed by any of it, and good input still works.
+    detail = await item_detail(desk.store, item_id, settings=desk.settings)
+    assert detail is not None
+    assert detail.row.status == "new"
+    assert (
+        await editor.get("/queue", params={"since": "0001-01-02", "until": "9999-12-30"})
+    ).status_code == 200
+    assert (await ops.get(f"/log/message/{rejected.message_pk}")).status_code == 200
+    assert (await editor.get("/items/2147483647")).status_code == 404  # fits: simply not there
+
+
+async def test_a_status_change_is_dated_by_the_desk_clock(desk: Desk) -> None:
+    item_id = await desk.accepted(submission(1))
+    editor = await _signed_in(_app(desk), "editor")
+    desk.clock.advance(HOUR)
+    assert (await editor.post(f"/items/{item_id}/status", {"status": "review"})).status_code == 303
+    detail = await item_detail(desk.store, item_id, settings=desk.settings)
+    assert detail is not None
+    assert [e.at for e in detail.events] == [desk.clock.now()]
+    assert "2026-11-26 11:05" in (await editor.get(f"/items/{item_id}")).text
+    await editor.http.aclose()
