@@ -82,8 +82,8 @@ class Replies:
             raise ConfigurationError(f"X-Loop marker {loop_marker!r} must be one non-empty line")
         self._sender_name = one_line(clean(sender_name))
         try:
-            self._from = Address(display_name=self._sender_name, addr_spec=sender)
-        except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
+            self._from = Address(display_name=self._sender_name, addr_spec=wire_address(sender))
+        except (ValueError, IndexError, email.errors.HeaderParseError, ReplyError) as exc:
             raise ConfigurationError(f"reply sender {sender!r} is not an e-mail address: {exc}") from exc
         self._editors = None
         if editors_address:
@@ -222,7 +222,7 @@ class Replies:
 
         ``to`` is a wire-form address, or (display name, wire-form address). ``bare``: ``extra`` is
         the whole context, and the reply is not threaded under the original."""
-        script = self._script == "zh-Hant"
+        traditional = self._script == "zh-Hant"
         context = (
             dict(extra)
             if bare
@@ -231,9 +231,9 @@ class Replies:
                     "message_id": original.message_id,
                     "references": list(original.references),
                     # What the sender wrote is quoted short and without links.
-                    "subject": excerpt(original.subject, traditional=script),
+                    "subject": excerpt(original.subject, traditional=traditional),
                     "sender": original.sender,
-                    "sender_name": excerpt(original.sender_name, traditional=script),
+                    "sender_name": excerpt(original.sender_name, traditional=traditional),
                     "received_at": original.received_at,
                 },
                 "received": _chinese_time(original.received_at, self._script),

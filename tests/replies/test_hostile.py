@@ -327,3 +327,9 @@ def test_traditional_replies_note_the_left_out_link_in_traditional() -> None:
     maker = Replies(sender="xxb@gz.gov.cn", script="zh-Hant", clock=CLOCK)
     msg = on_the_wire(maker.render_rejection(original(subject="見 http://a.cn"), FINDINGS))
     assert str(msg["Subject"]) == "退稿通知：見 （鏈接已略去）"
+
+
+def test_an_international_sender_address_goes_out_idna_encoded() -> None:
+    maker = Replies(sender="xxb@例子.中国", clock=CLOCK)
+    msg = on_the_wire(maker.render_rejection(original(), FINDINGS))
+    assert msg["From"].addresses[0].addr_spec == "xxb@xn--fsqu00a.xn--fiqs8s"
