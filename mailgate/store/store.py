@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from sqlalchemy import event, func, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from mailgate.errors import StoreError
+from mailgate.errors import ConfigurationError, StoreError
+from mailgate.store import counters
+from mailgate.store._errors import translate
 from mailgate.store._search import FTS_UPSERT, INDEX_DDL, terms
 from mailgate.store.models import Base, Commission, Item, Message, Outbox, Revision
 
@@ -105,17 +109,42 @@ class NewMessage:
 
 
 _READ_ONLY = "mailgate_read_only"
+#: SQLite's busy handler sleeps in a thread that nothing can interrupt: each wait for the write lock
+#: is kept short (so a stopping daemon is never stuck in one for long) and repeated up to ``_BUSY_FOR``.
+_BUSY_TIMEOUT_MS = 1000
+_BUSY_FOR = 30.0
+#: Longest wait for a PostgreSQL connection, and for one statement.
+_PG_CONNECT_TIMEOUT = 10.0
+_PG_COMMAND_TIMEOUT = 120.0
+#: Longest wait for the connections to close.
+CLOSE_TIMEOUT = 5.0
 
 
 class Store:
-    """One database: SQLite (embedded default) or PostgreSQL, through SQLAlchemy's async engine."""
+    """One database: SQLite (embedded default) or PostgreSQL, through SQLAlchemy's async engine.
+
+    Every failure of the database or its driver leaves the store as a ``StoreError`` (an outage: retry
+    later) or a ``StoreDataError`` (the data was refused), never as the driver's own exception."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:")):
             kwargs["poolclass"] = StaticPool
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        try:
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "postgresql":
+                # A connection broken by an outage is noticed at checkout, not by the work given to it.
+                kwargs["pool_pre_ping"] = True
+                if parsed.get_driver_name() == "asyncpg":
+                    kwargs["connect_args"] = {
+                        "timeout": _PG_CONNECT_TIMEOUT,
+                        "command_timeout": _PG_COMMAND_TIMEOUT,
+                    }
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise ConfigurationError(f"store.url is not a database URL mailgate can use ({reason})") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
@@ -124,49 +153,100 @@ class Store:
         # SQLite's busy handler, which sleeps in steps of up to 100 ms.
         self._writer = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
     async def create_schema(self) -> None:
         """Create every table directly (temporary stores; real ones are migrated with Alembic)."""
-        try:
+        with translated():
             async with self.engine.begin() as conn:
                 await conn.run_sync(Base.metadata.create_all)
                 for statement in INDEX_DDL.get(self.engine.dialect.name, ()):
                     await conn.execute(text(statement))
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot create the schema: {exc}") from exc
 
-    async def close(self) -> None:
-        await self.engine.dispose()
+    async def close(self, timeout: float = CLOSE_TIMEOUT) -> None:  # noqa: ASYNC109
+        """Close every connection (giving up on the ones that do not close within ``timeout``)."""
+        with translated():
+            async with asyncio.timeout(timeout):
+                await self.engine.dispose()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repository]:
         """A repository for reading only: a consistent snapshot that never waits for the writer."""
-        try:
+        with translated():
             # Closing the session ends the transaction without expiring what was loaded.
             async with self._sessions() as session:
                 await session.connection(execution_options={_READ_ONLY: True})
                 yield Repository(session)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
         """A repository whose work commits together, or not at all."""
         async with self._writer if self._writer is not None else contextlib.nullcontext():
-            try:
-                async with self._sessions() as session, session.begin():
+            with translated():
+                session = await self._begun()
+                try:
                     yield Repository(session)
-            except SQLAlchemyError as exc:
-                raise StoreError(f"database error: {exc}") from exc
+                    await session.commit()
+                except BaseException:
+                    # What went wrong is the news, not a rollback failing on a connection already lost.
+                    with contextlib.suppress(Exception):
+                        await session.rollback()
+                    raise
+                finally:
+                    with contextlib.suppress(Exception):
+                        await session.close()
+
+    async def _begun(self) -> AsyncSession:
+        """A session whose transaction has begun: on SQLite, holding the write lock (waiting for it
+        in short steps, so that the wait can be cancelled between them)."""
+        waited = time.monotonic() + _BUSY_FOR
+        while True:
+            session = self._sessions()
+            try:
+                await session.connection()
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    await session.close()
+                if (
+                    self._writer is None
+                    or not isinstance(exc, OperationalError)
+                    or not _busy(exc)
+                    or time.monotonic() > waited
+                ):
+                    raise
+                continue
+            return session
+
+
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    """Turn a database failure raised inside into ``StoreError`` or ``StoreDataError`` (see
+    :func:`mailgate.store._errors.translate`); anything else passes through as it is."""
+    try:
+        yield
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        # Not chained: the driver's exception quotes the SQL and its parameters.
+        raise error from None
+
+
+def _busy(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own transaction handling is switched off so that _sqlite_begin decides.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -278,12 +358,12 @@ class Repository:
             item_id=reply.item_id,
             kind=reply.kind,
             sender=reply.sender,
-            recipient=reply.recipient,
-            reply_message_id=reply.reply_message_id,
+            recipient=_fit(reply.recipient, Outbox.recipient),
+            reply_message_id=_fit(reply.reply_message_id, Outbox.reply_message_id),
             raw=reply.raw,
             status="suppressed" if reply.suppressed else "pending",
             reason=reply.suppressed,
-            recipient_key=reply.recipient_key,
+            recipient_key=_fit(reply.recipient_key, Outbox.recipient_key),
             audience=reply.audience,
             last_error=reply.error,
             attempts=0,
@@ -292,6 +372,8 @@ class Repository:
         )
         self.session.add(row)
         await self.session.flush()
+        if row.status == "suppressed":
+            await counters.add(self.session, {counters.REPLIES + "suppressed": 1})
         return row.id
 
     async def commission(self, code: str) -> Commission | None:
@@ -315,16 +397,16 @@ class Repository:
 
     async def add_message(self, message: NewMessage, now: dt.datetime) -> int:
         row = Message(
-            mailbox=message.mailbox,
+            mailbox=_fit(message.mailbox, Message.mailbox),
             uidvalidity=message.uidvalidity,
             uid=message.uid,
-            source_key=message.source_key,
-            message_id=message.message_id,
+            source_key=_fit(message.source_key, Message.source_key),
+            message_id=_fit(message.message_id, Message.message_id),
             content_hash=message.content_hash,
             size=message.size,
-            from_address=message.from_address,
+            from_address=_fit(message.from_address, Message.from_address),
             subject=message.subject,
-            unit_id=message.unit_id,
+            unit_id=_fit(message.unit_id, Message.unit_id),
             received_at=message.received_at,
             processed_at=now,
             verdict=message.verdict,
@@ -334,6 +416,9 @@ class Repository:
         )
         self.session.add(row)
         await self.session.flush()
+        await counters.add(
+            self.session, counters.for_message(message.verdict, message.findings, message.processing_ms)
+        )
         return row.id
 
     async def add_revision(
@@ -351,12 +436,12 @@ class Repository:
         if revises is None:
             item = Item(
                 tracking="",
-                unit_id=revision.unit_id,
+                unit_id=_fit(revision.unit_id, Item.unit_id),
                 title=revision.title,
-                title_key=revision.title_key,
+                title_key=_fit(revision.title_key, Item.title_key),
                 inbox=revision.inbox,
                 urgent=revision.urgent,
-                commission_code=revision.commission_code,
+                commission_code=_fit(revision.commission_code, Item.commission_code),
                 late=late,
                 created_at=now,
                 updated_at=now,
@@ -371,7 +456,7 @@ class Repository:
                 raise StoreError(f"item {revises.id} vanished")
             item = loaded
             item.title = revision.title
-            item.title_key = revision.title_key
+            item.title_key = _fit(revision.title_key, Item.title_key)
             item.urgent = item.urgent or revision.urgent
             item.updated_at = now
             number = revises.revision + 1
@@ -388,10 +473,10 @@ class Repository:
                 body_zi=revision.body_zi,
                 attachment_zi=revision.attachment_zi,
                 counting=revision.counting,
-                officer=revision.officer,
-                author=revision.author,
+                officer=_fit(revision.officer, Revision.officer),
+                author=_fit(revision.author, Revision.author),
                 author_unit=revision.author_unit,
-                phone=revision.phone,
+                phone=_fit(revision.phone, Revision.phone),
                 signed_on=revision.signed_on,
                 created_at=now,
             )
@@ -407,3 +492,17 @@ def tracking_number(item_id: int, when: dt.datetime) -> str:
     """The number units quote: the filing date (as ``when`` reads it: pass it in the units' zone) and
     the item's serial, e.g. ``20261126-000042``."""
     return f"{when:%Y%m%d}-{item_id:06d}"
+
+
+@overload
+def _fit(value: str, column: Any) -> str: ...
+@overload
+def _fit(value: None, column: Any) -> None: ...
+@overload
+def _fit(value: str | None, column: Any) -> str | None: ...
+def _fit(value: str | None, column: Any) -> str | None:
+    """``value`` cut to ``column``'s length: what a message carries never fails a length check."""
+    length = getattr(column.type, "length", None)
+    if value is None or length is None or len(value) <= length:
+        return value
+    return value[:length]
