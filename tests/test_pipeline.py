@@ -1,4 +1,4 @@
-"""The pipeline files whatever a message carries: long values fit their columns, raw 8-bit headers get a verdict."""
+"""The pipeline files whatever a message carries: long values fit, raw 8-bit headers get a verdict."""
 
 from __future__ import annotations
 
