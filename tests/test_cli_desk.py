@@ -185,7 +185,8 @@ def test_the_rejection_log_lists_shows_and_counts(workdir: Path) -> None:
     assert "stranger@example.com" in html.stdout
     assert html.stdout.count(ZONE_NOTE) == 1
     # 天河区's officer, not yet registered, was a stranger to it, and wrote too long ago to be answered.
-    old = mailgate(workdir, "rejections", "show", _ref(listed.stdout, "智慧城市"))
+    line = next(line for line in listed.stdout.splitlines() if "智慧城市" in line and "unregistered" in line)
+    old = mailgate(workdir, "rejections", "show", _ref(line, "智慧城市"))
     assert old.returncode == 0, old.stderr
     assert (
         "登记提示 → xxy@th.gz.gov.cn：不发送（原因：邮件收到时已超过自动回复的时限，不再回复）" in old.stdout
