@@ -207,6 +207,7 @@ class Pipeline:
         inbox: Inbox,
         ref: MessageRef,
         received_at: dt.datetime | None = None,
+        delivered_at: dt.datetime | None = None,
         size: int | None = None,
         same_bytes_are_same_message: bool = False,
     ) -> Processed | AlreadyProcessed:
@@ -215,10 +216,12 @@ class Pipeline:
         A message whose ``ref`` is on file already is not processed again. With
         ``same_bytes_are_same_message`` (IMAP after a UIDVALIDITY change), neither is one whose
         exact bytes were seen in the same mailbox. ``size`` is the real size when ``raw`` holds only
-        the headers of an oversized message."""
+        the headers of an oversized message. The message arrived at ``received_at`` (the source's own
+        time, IMAP's INTERNALDATE), else at its topmost Received header, else at ``delivered_at`` (a
+        file's time), else now."""
         started = time.perf_counter()
         submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes, size=size)
-        arrival = received_at or received_header_time(submission) or self.clock.now()
+        arrival = received_at or received_header_time(submission) or delivered_at or self.clock.now()
         async with self.store.transaction() as repo:
             past = await repo.past_verdict(
                 ref.mailbox, ref.key, submission.content_hash if same_bytes_are_same_message else None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import email
+import email.policy
 import os
 from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
@@ -205,3 +208,31 @@ async def test_the_daemon_files_the_rest_of_an_inbox_with_unreadable_entries(
         "1700000000.M2P1.refused:2,S",
         "1700000000.M3P1.good:2,S",
     ]
+
+
+@pytest.mark.parametrize(("age_hours", "answered"), [(1, True), (80, False)])
+async def test_without_a_received_header_a_file_arrived_when_it_was_delivered(
+    store: Store, tmp_path: Path, age_hours: int, answered: bool
+) -> None:
+    (tmp_path / "registry.toml").write_text(REGISTRY, encoding="utf-8")
+    settings = Settings(
+        registry_file=tmp_path / "registry.toml",
+        store={"url": store.url},
+        source={"daily": tmp_path / "daily", "commissioned": tmp_path / "commissioned"},
+        transport={"directory": tmp_path / "outbox"},
+    )
+    clock = FrozenClock(FIXTURE_TIME + dt.timedelta(days=400))  # far from the machine's own clock
+    delivered = clock.now() - dt.timedelta(hours=age_hours)
+    message = email.message_from_bytes(submission(1, at=delivered), policy=email.policy.SMTP)
+    del message["Received"]
+    raw = message.as_bytes()
+    new = tmp_path / "daily" / "new"
+    new.mkdir(parents=True)
+    path = new / "1700000000.M1P1.undated"
+    path.write_bytes(raw)
+    os.utime(path, (delivered.timestamp(), delivered.timestamp()))
+    daemon = await build_daemon(settings, store, clock=clock)
+    await daemon.run(once=True)
+    assert [p.name for p in (tmp_path / "daily" / ".Processed" / "cur").iterdir()] == [f"{path.name}:2,S"]
+    written = list((tmp_path / "outbox").glob("*.eml")) if (tmp_path / "outbox").exists() else []
+    assert len(written) == (1 if answered else 0)

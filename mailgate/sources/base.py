@@ -35,6 +35,8 @@ class Fetched:
     arrived_at: dt.datetime | None
     uidvalidity: int | None = None
     uid: int | None = None
+    #: When a file was delivered (its modification time): the arrival when no Received header tells it.
+    delivered_at: dt.datetime | None = None
 
     @property
     def truncated(self) -> bool:

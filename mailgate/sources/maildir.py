@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import errno
 import os
 import stat
@@ -117,8 +118,9 @@ class MaildirSource:
         if self._unreadable.pop(key, None) is not None:
             log.info("message_readable", mailbox=self.inbox.value, key=key)
         self._names[key] = path
-        # No arrival time: files are often copied in later, so the Received header tells it better.
-        return Fetched(self.inbox, key, raw, size, None)
+        # No arrival time: files are often copied in later, so the Received header tells it better;
+        # the file's own time is the fallback.
+        return Fetched(self.inbox, key, raw, size, None, delivered_at=_delivered(path))
 
     def _skip(self, key: str, exc: OSError) -> None:
         """Leave an unreadable entry where it is; say so once (again when the error changes)."""
@@ -188,3 +190,11 @@ def _header_block(handle: BinaryIO) -> bytes:
         if end >= 0:
             return head[: end + len(separator)]
     return head
+
+
+def _delivered(path: Path) -> dt.datetime | None:
+    """The file's modification time: when it was delivered (None if it vanished meanwhile)."""
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    except OSError:
+        return None
