@@ -76,7 +76,10 @@ async def log_page(request: Request, user: UserView) -> Response:
     where = log_filter(params, state.zone)
     try:
         page = await log.list_log(state.store, where, cursor=cursor, limit=PAGE_SIZE)
-    except ValueError as exc:  # the days were checked: the cursor is what is wrong
+    except ValueError as exc:
+        if cursor is None:
+            raise
+        # The days were checked: the cursor is what is wrong.
         raise BadParameterError("cursor", "无效：请从第一页重新翻页。") from exc
     # Counting reads every finding: without a chosen period the counts cover the last 30 days.
     today = state.clock.now().astimezone(state.zone).date()

@@ -21,7 +21,7 @@ from mailgate.errors import MailgateError
 from mailgate.registry import Series
 from mailgate.store.models import Revision
 from mailgate.store.registry import commissions, load_registry
-from mailgate.web._base import Action, View, action, desk, field, flash, not_found, render, view
+from mailgate.web._base import Action, View, action, desk, error_page, field, flash, not_found, render, view
 from mailgate.web.diff import DiffRow, diff_rows
 from rules import Inbox
 
@@ -57,6 +57,8 @@ PARAMETER_LABELS = {
 MAX_PARAMETER = 2000
 #: Longest note kept with a status change.
 NOTE_LENGTH = 2000
+#: The lists whose filters a bad parameter came from.
+_LISTS = ("/queue", "/log")
 _QUEUE_FIELDS = ("unit", "series", "inbox", "commission", "status", "since", "until", "q")
 
 
@@ -71,9 +73,10 @@ class BadParameterError(MailgateError):
 
 
 def bad_request(request: Request, user: UserView | None, reason: str) -> Response:
-    """The desk's error page for a request it cannot answer as asked (400)."""
-    context = {"title": "请求有误", "reason": reason}
-    return render(request, "error.html", context, user=user, status_code=400)
+    """The desk's error page for a request it cannot answer as asked (400); from a list, a link back
+    to it without the filters."""
+    back = request.url.path if request.method == "GET" and request.url.path in _LISTS else None
+    return error_page(request, user, 400, "请求有误", reason, back=back)
 
 
 def guarded(handler: View) -> View:
@@ -179,7 +182,10 @@ async def queue_page(request: Request, user: UserView) -> Response:
     where = queue_filter(params, state.zone)
     try:
         page = await queue.list_queue(state.store, where, cursor=cursor, limit=PAGE_SIZE)
-    except ValueError as exc:  # the days were checked: the cursor is what is wrong
+    except ValueError as exc:
+        if cursor is None:
+            raise
+        # The days were checked: the cursor is what is wrong.
         raise BadParameterError("cursor", "无效：请从第一页重新翻页。") from exc
     registry = await load_registry(state.store)
     context = {

@@ -368,6 +368,9 @@ def _refusal(response: httpx.Response, parameter: str) -> None:
     assert response.status_code == 400, (response.request.url, response.status_code)
     assert "请求有误" in response.text
     assert f"参数 {parameter}" in response.text, response.text
+    path = response.request.url.path
+    if response.request.method == "GET" and path in ("/queue", "/log"):
+        assert f'<a href="{path}">' in response.text  # back to the list, without the filters
 
 
 async def test_bad_input_is_answered_400_naming_the_parameter(desk: Desk, client: MakeClient) -> None:
