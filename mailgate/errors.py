@@ -14,7 +14,18 @@ class RegistryError(ConfigurationError):
 
 
 class StoreError(MailgateError):
-    """The database could not be read or written."""
+    """The database could not be read or written (unreachable, locked, failing): retry later."""
+
+
+class StoreDataError(MailgateError):
+    """The database refused the data of one piece of work (a constraint, a value it cannot take).
+
+    Not an outage, and deliberately not a ``StoreError``: retrying the same data fails the same way, so
+    the daemon counts it as that message's failure and goes on with the next."""
+
+
+class InstanceLockedError(MailgateError):
+    """Another `mailgate run` holds the store's instance lock."""
 
 
 class SourceError(MailgateError):

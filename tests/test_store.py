@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from mailgate.errors import StoreError
+from mailgate.errors import StoreDataError, StoreError
 from mailgate.store import NewMessage, NewRevision, Store
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
@@ -113,7 +113,7 @@ async def test_one_row_per_mailbox_uid_and_failed_transactions_leave_nothing(sto
             )
             await repo.add_message(message(message_id="dup"), NOW)
 
-    with pytest.raises(StoreError):
+    with pytest.raises(StoreDataError):  # the data's fault, not an outage
         await clash()
     async with store.transaction() as repo:
         assert await repo.seen("other", "2" * 64) is None

@@ -10,11 +10,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from alembic.util import CommandError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from mailgate.errors import StoreError
+from mailgate.store._errors import translate
 from mailgate.store._search import FTS_TABLE, PG_INDEX
 from mailgate.store.models import Base
 
@@ -37,8 +39,21 @@ def upgrade(url: str, revision: str = "head") -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
         command.upgrade(alembic_config(url), revision)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate {url}: {exc}") from exc
+    except CommandError as exc:  # an unknown revision, a broken script directory
+        raise StoreError(f"cannot migrate {redacted(url)}: {' '.join(str(exc).split())[:200]}") from None
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        raise type(error)(f"cannot migrate {redacted(url)}: {error}") from None
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "the database"
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -64,4 +79,10 @@ def pending_changes(url: str) -> list[Any]:
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        raise error from None

@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -146,9 +157,11 @@ class Outbox(Base):
     #: The reply's own Message-ID (without <>): a 【修改稿】 replying to a receipt names it in In-Reply-To.
     reply_message_id: Mapped[str] = mapped_column(String(998), index=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    #: pending → sending → sent; or failed (given up), suppressed (never to be sent), unknown (the
-    #: daemon stopped while the server was taking the data: not resent, for ops to check).
+    #: pending → claimed → sending → sent; or failed (given up), suppressed (never to be sent), unknown
+    #: (the daemon stopped while the server was taking the data: not resent, for ops to check).
     status: Mapped[str] = mapped_column(String(16))
+    #: The outbox worker that claimed the reply (claimed and sending only): no other one sends it.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(64))  # why suppressed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime]
@@ -282,3 +295,12 @@ class Replay(Base):
     new_findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     #: The reply queued because of the replay, if any.
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+
+
+class Counter(Base):
+    """A running total the daemon's work adds to in the same transaction (for /metrics, without scans)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(160), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
