@@ -14,6 +14,7 @@ from mailgate.replies import Replies
 from mailgate.sources.base import Source
 from mailgate.sources.maildir import MaildirSource
 from mailgate.store import Store
+from mailgate.store.lock import InstanceLock
 from mailgate.store.registry import load_registry, replace_registry
 from mailgate.store.state import StoreCheckpoints
 from mailgate.transports.base import Transport
@@ -21,8 +22,11 @@ from mailgate.transports.files import FileTransport
 from rules import Inbox, default_rules
 
 
-async def build_daemon(settings: Settings, store: Store, *, clock: Clock = SYSTEM_CLOCK) -> Daemon:
-    """A daemon over ``store`` (already migrated), with the registry file imported if one is set."""
+async def build_daemon(
+    settings: Settings, store: Store, *, clock: Clock = SYSTEM_CLOCK, lock: InstanceLock | None = None
+) -> Daemon:
+    """A daemon over ``store`` (already migrated), with the registry file imported if one is set; with
+    ``lock`` (the store's instance lock, held), it pauses whenever the lock is lost."""
     _check_secrets(settings)
     if settings.registry_file is not None:
         await replace_registry(store, load_registry_file(settings.registry_file))
@@ -31,7 +35,13 @@ async def build_daemon(settings: Settings, store: Store, *, clock: Clock = SYSTE
         store, await load_registry(store), settings, default_rules(), replies=replies, clock=clock
     )
     return Daemon(
-        settings, store, pipeline, _sources(settings, store, clock), _transport(settings), clock=clock
+        settings,
+        store,
+        pipeline,
+        _sources(settings, store, clock),
+        _transport(settings),
+        clock=clock,
+        lock=lock,
     )
 
 

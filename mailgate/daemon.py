@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 
 import structlog
@@ -14,12 +14,20 @@ import structlog
 from mailgate.backoff import Backoff
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
-from mailgate.errors import PermanentTransportError, SourceError, StoreError, TransportError
+from mailgate.errors import (
+    MailgateError,
+    PermanentTransportError,
+    SourceError,
+    StoreDataError,
+    StoreError,
+    TransportError,
+)
 from mailgate.mail.parse import parse_message
 from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline
 from mailgate.sources.base import Disposition, Fetched, Source
 from mailgate.store import Store
-from mailgate.store.outbox import DueReply, OutboxQueue
+from mailgate.store.lock import InstanceLock
+from mailgate.store.outbox import ClaimLostError, DueReply, OutboxQueue
 from mailgate.store.registry import load_registry
 from mailgate.store.state import Failures, FailureState, Heartbeats
 from mailgate.transports.base import Outgoing, Transport
@@ -30,10 +38,21 @@ log = structlog.get_logger("mailgate.daemon")
 WATCH_INTERVAL = 60.0
 #: How often the registry is reloaded from the database.
 REGISTRY_RELOAD = 60.0
+#: Waits between attempts while the database is unavailable (capped exponential backoff, jittered).
+STORE_RETRY_MIN = 0.5
+STORE_RETRY_MAX = 30.0
+#: After SIGTERM, how long the message or reply in hand may take before the work is cancelled (a
+#: database or server that does not answer must not keep the daemon from stopping).
+STOP_GRACE = 3.0
+#: How long closing the mailboxes and the transport may take at the end.
+CLOSE_TIMEOUT = 2.0
 
 
 class Daemon:
-    """Everything `mailgate run` does, given its parts."""
+    """Everything `mailgate run` does, given its parts.
+
+    With an instance ``lock`` (as `mailgate run` takes it), the inboxes and the outbox pause while the
+    lock is not held. An unavailable database never ends the daemon: every part backs off and retries."""
 
     def __init__(
         self,
@@ -44,6 +63,7 @@ class Daemon:
         transport: Transport,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        lock: InstanceLock | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -51,11 +71,16 @@ class Daemon:
         self.pipeline = pipeline
         self.sources = list(sources)
         self.transport = transport
+        self.lock = lock
         self.stopping = asyncio.Event()
         self.outbox_wakeup = asyncio.Event()
         self.failures = Failures(store, settings.processing.max_attempts, clock)
         self.heartbeats = Heartbeats(store, clock)
         self.queue = OutboxQueue(store)
+        #: The database failed and has not answered since: store_unavailable was logged.
+        self._store_down = False
+        #: The outbox worker may hold claims it could not give back (the database failed meanwhile).
+        self._claims_left = False
 
     def stop(self) -> None:
         """Finish the message in hand, then stop."""
@@ -70,47 +95,119 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.stop)
-        interrupted = await self.queue.interrupted()
-        if interrupted:
-            log.warning("replies_interrupted", count=interrupted)
-        log.info("daemon_started", inboxes=[s.inbox.value for s in self.sources], once=once)
+        keeper = asyncio.create_task(self.lock.keep()) if self.lock is not None else None
+        work: asyncio.Task[None] | None = None
         try:
-            if once:
-                await asyncio.gather(*(self._watch(source, once=True) for source in self.sources))
-                await self._send_due(once=True)
-                return
+            interrupted = await self.queue.interrupted()
+            if interrupted.unknown:
+                log.warning("replies_interrupted", count=interrupted.unknown)
+            if interrupted.returned:
+                log.info("replies_unclaimed", count=interrupted.returned)
+            log.info("daemon_started", inboxes=[s.inbox.value for s in self.sources], once=once)
+            work = asyncio.create_task(self._work(once=once))
+            await self._until_stopped(asyncio.shield(work))
+            if not work.done():  # stopping: the message in hand may finish, within limits
+                await asyncio.wait({work}, timeout=STOP_GRACE)
+            if not work.done():
+                log.warning("daemon_stop_forced", waited=STOP_GRACE)
+                work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+        finally:
+            if work is not None and not work.done():
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await work
+            if keeper is not None:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await keeper
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+            for closing in (*(source.close() for source in self.sources), self.transport.close()):
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
+                        await closing
+            log.info("daemon_stopped")
+
+    async def _work(self, *, once: bool) -> None:
+        if once:
+            results = await asyncio.gather(
+                *(self._watch(source, once=True) for source in self.sources), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+            await self._send_due(once=True)
+            return
+        try:
             async with asyncio.TaskGroup() as tasks:
                 for source in self.sources:
                     tasks.create_task(self._watch(source, once=False))
                 tasks.create_task(self._send_due(once=False))
                 tasks.create_task(self._reload_registry())
-        finally:
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(signum)
-            for source in self.sources:
-                await source.close()
-            await self.transport.close()
-            log.info("daemon_stopped")
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) == 1:  # one failure, as itself (the CLI says a MailgateError in a line)
+                raise group.exceptions[0] from None
+            raise
+
+    # -- the database and the lock ---------------------------------------------------------
+
+    def _store_failed(self, component: str, exc: StoreError, retry_in: float) -> None:
+        if not self._store_down:
+            self._store_down = True
+            log.warning("store_unavailable", component=component, error=str(exc), retry_in=round(retry_in, 1))
+        else:
+            log.debug("store_still_unavailable", component=component, retry_in=round(retry_in, 1))
+
+    def _store_answered(self) -> None:
+        if self._store_down:
+            self._store_down = False
+            log.info("store_recovered")
+
+    def _may_work(self) -> bool:
+        return not self.stopping.is_set() and (self.lock is None or self.lock.held)
+
+    async def _until_held(self) -> bool:
+        """Wait while the instance lock is lost; False when the daemon stops meanwhile."""
+        if self.lock is not None and not self.lock.held:
+            await self._until_stopped(self.lock.wait_held())
+        return not self.stopping.is_set()
 
     # -- inboxes ---------------------------------------------------------------------------
 
     async def _watch(self, source: Source, *, once: bool) -> None:
         name = source.inbox.value
-        backoff = Backoff(
-            self.settings.source.imap.backoff_min_seconds, self.settings.source.imap.backoff_max_seconds
-        )
-        while not self.stopping.is_set():
+        imap = self.settings.source.imap
+        backoff = Backoff(imap.backoff_min_seconds, imap.backoff_max_seconds)
+        store_backoff = Backoff(STORE_RETRY_MIN, STORE_RETRY_MAX)
+        while await self._until_held():
             try:
                 await source.connect()
                 handled, waiting = await self._drain(source)
+                await self.heartbeats.beat(
+                    f"inbox:{name}",
+                    connected=True,
+                    handled=handled,
+                    waiting=waiting,
+                    unreadable=_count(getattr(source, "unreadable", 0)),
+                )
                 backoff.reset()
-                await self.heartbeats.beat(f"inbox:{name}", connected=True, handled=handled, waiting=waiting)
+                store_backoff.reset()
+                self._store_answered()
                 if once:
                     return
                 await self._until_stopped(source.wait(WATCH_INTERVAL))
-            except (SourceError, StoreError) as exc:
-                await source.close()
+            except StoreError as exc:  # the database, not the mailbox: the messages stay where they are
+                await _quietly(source.close())
+                delay = next(store_backoff)
+                self._store_failed(f"inbox:{name}", exc, delay)
+                if once:
+                    raise
+                await self._until_stopped(asyncio.sleep(delay))
+            except SourceError as exc:
+                await _quietly(source.close())
                 delay = next(backoff)
                 log.warning("inbox_unavailable", mailbox=name, error=str(exc), retry_in=round(delay, 1))
                 with contextlib.suppress(StoreError):
@@ -129,21 +226,27 @@ class Daemon:
             async for batch in batches:
                 seen += len(batch)
                 filed: list[tuple[Fetched, Disposition]] = []
-                for fetched in batch:
-                    if self.stopping.is_set():
-                        break
-                    disposition = await self._handle(fetched, failing)
-                    if disposition is not None:
-                        filed.append((fetched, disposition))
-                await source.file(filed)
+                try:
+                    for fetched in batch:
+                        if not self._may_work():
+                            break
+                        disposition = await self._handle(fetched, failing)
+                        if disposition is not None:
+                            filed.append((fetched, disposition))
+                finally:
+                    if filed:  # what has its verdict on file is filed, even when the database fails now
+                        await source.file(filed)
                 handled += len(filed)
                 self.outbox_wakeup.set()
-                if self.stopping.is_set():
+                if not self._may_work():
                     break
         return handled, seen - handled
 
     async def _handle(self, fetched: Fetched, failing: dict[str, FailureState]) -> Disposition | None:
-        """The message's disposition once its verdict is on file; None to leave it for a retry."""
+        """The message's disposition once its verdict is on file; None to leave it for a retry.
+
+        Whatever goes wrong with this one message is counted against it (and in the end quarantines
+        it); only an unavailable database (``StoreError``) leaves here, and leaves the message as it is."""
         mailbox = fetched.inbox.value
         state = failing.get(fetched.key)
         if state is not None and state.quarantined:
@@ -155,101 +258,195 @@ class Daemon:
                 inbox=fetched.inbox,
                 ref=ref,
                 received_at=fetched.arrived_at,
+                delivered_at=fetched.delivered_at,
                 size=fetched.size,
                 same_bytes_are_same_message=fetched.uidvalidity is not None,
             )
         except StoreError:
             raise  # the database is down: not the message's fault
         except Exception as exc:  # a poison message: count it, never reply, quarantine in the end
-            headers = parse_message(fetched.raw, max_size=0)  # header fields only; never raises
-            state = await self.failures.record(
-                mailbox,
-                fetched.key,
-                f"{type(exc).__name__}: {exc}",
-                raw=fetched.raw,
-                message_id=headers.message_id,
-                from_address=headers.from_address,
-                subject=headers.subject.raw,
-            )
-            log.exception(
-                "message_failed", mailbox=mailbox, uid=fetched.uid, key=fetched.key, attempts=state.attempts
-            )
-            if state.quarantined:
-                log.error("message_quarantined", mailbox=mailbox, uid=fetched.uid, key=fetched.key)
-                return Disposition.QUARANTINED
-            return None
+            return await self._failed(fetched, ref, exc)
         if isinstance(result, AlreadyProcessed):
             return Disposition(result.past.verdict)
         return Disposition(result.verdict.outcome.value)
 
+    async def _failed(self, fetched: Fetched, ref: MessageRef, exc: Exception) -> Disposition | None:
+        mailbox = fetched.inbox.value
+        if isinstance(exc, StoreDataError):
+            # Refused for a key already on file: another writer filed this very message meanwhile.
+            past = await self._on_file(ref)
+            if past is not None:
+                return past
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            state = await self._record_failure(fetched, error)
+        except StoreError:
+            raise
+        except Exception as failure:  # not even the failure can be kept: try again next pass
+            log.error(
+                "message_failure_unrecorded",
+                mailbox=mailbox,
+                uid=fetched.uid,
+                key=fetched.key,
+                error=type(exc).__name__,
+                why=type(failure).__name__,
+            )
+            return None
+        log.error(
+            "message_failed",
+            mailbox=mailbox,
+            uid=fetched.uid,
+            key=fetched.key,
+            attempts=state.attempts,
+            error=type(exc).__name__,
+            exc_info=exc if not isinstance(exc, MailgateError) else None,
+        )
+        if state.quarantined:
+            log.error("message_quarantined", mailbox=mailbox, uid=fetched.uid, key=fetched.key)
+            return Disposition.QUARANTINED
+        return None
+
+    async def _on_file(self, ref: MessageRef) -> Disposition | None:
+        async with self.store.reading() as repo:
+            past = await repo.past_verdict(ref.mailbox, ref.key)
+        return None if past is None else Disposition(past.verdict)
+
+    async def _record_failure(self, fetched: Fetched, error: str) -> FailureState:
+        """Count one failure of ``fetched``, with its header fields when the database takes them."""
+        mailbox = fetched.inbox.value
+        try:
+            headers = parse_message(fetched.raw, max_size=0)  # header fields only
+            described = {
+                "message_id": _clean(headers.message_id),
+                "from_address": _clean(headers.from_address),
+                "subject": _clean(headers.subject.raw),
+            }
+        except Exception:  # the fields are a courtesy to ops
+            described = {}
+        try:
+            return await self.failures.record(mailbox, fetched.key, error, raw=fetched.raw, **described)
+        except StoreDataError:
+            if not described:
+                raise
+        return await self.failures.record(mailbox, fetched.key, error, raw=fetched.raw)
+
     # -- outbox ----------------------------------------------------------------------------
 
     async def _send_due(self, *, once: bool) -> None:
-        while not self.stopping.is_set():
-            self.outbox_wakeup.clear()
-            now = self.clock.now()
-            due = await self.queue.due(now)
-            if due:
-                await self._send(due)
+        backoff = Backoff(STORE_RETRY_MIN, STORE_RETRY_MAX)
+        while await self._until_held():
+            try:
+                if self._claims_left:
+                    await self.queue.release()
+                    self._claims_left = False
+                self.outbox_wakeup.clear()
+                now = self.clock.now()
+                due = await self.queue.claim(now)
+                backoff.reset()
+                self._store_answered()
+                if due:
+                    self._claims_left = True
+                    await self._send(due)
+                    continue
+                await self.heartbeats.beat("outbox", **await self.queue.open_counts())
+                if once:
+                    return
+                next_at = await self.queue.next_due_at()
+            except StoreError as exc:
+                delay = next(backoff)
+                self._store_failed("outbox", exc, delay)
+                if once:
+                    raise
+                await self._until_stopped(asyncio.sleep(delay))
                 continue
-            await self.heartbeats.beat("outbox", **await self.queue.counts())
-            if once:
-                return
-            next_at = await self.queue.next_due_at()
             wait = WATCH_INTERVAL if next_at is None else (next_at - now).total_seconds()
             await self._until_stopped(self.outbox_wakeup.wait(), at_most=max(0.0, min(wait, WATCH_INTERVAL)))
 
     async def _send(self, due: list[DueReply]) -> None:
+        """Send the claimed replies; the ones not tried (stopping, or the lock lost) go back to pending."""
         try:
             await self.transport.open()
         except TransportError as exc:
             log.warning("transport_unavailable", error=str(exc))
             for reply in due:
                 await self._retry(reply, str(exc))
-            return
-        for reply in due:
-            if self.stopping.is_set():
-                return
+        else:
+            for reply in due:
+                if not self._may_work():
+                    break
+                await self._send_one(reply)
+        await self.queue.release()
+        self._claims_left = False
 
-            async def before_data(outbox_id: int = reply.id) -> None:
-                await self.queue.sending(outbox_id)
+    async def _send_one(self, reply: DueReply) -> None:
+        async def before_data() -> None:
+            await self.queue.sending(reply.id)
 
-            try:
-                await self.transport.send(
-                    Outgoing(reply.id, reply.sender, [reply.recipient], reply.raw), before_data=before_data
-                )
-            except PermanentTransportError as exc:
-                log.error("reply_failed", outbox_id=reply.id, error=str(exc), permanent=True)
-                await self.queue.failed(reply.id, str(exc), reply.attempts + 1)
-            except TransportError as exc:
-                await self._retry(reply, str(exc))
-            else:
-                await self.queue.sent(reply.id, self.clock.now())
-                log.info("reply_sent", outbox_id=reply.id, kind=reply.kind, recipient=reply.recipient)
+        try:
+            await self.transport.send(
+                Outgoing(reply.id, reply.sender, [reply.recipient], reply.raw), before_data=before_data
+            )
+        except ClaimLostError:
+            log.warning("reply_claim_lost", outbox_id=reply.id)
+        except PermanentTransportError as exc:
+            error = str(exc)
+            log.error("reply_failed", outbox_id=reply.id, error=error, permanent=True)
+            await self._settle(lambda: self.queue.failed(reply.id, error, reply.attempts + 1))
+        except TransportError as exc:
+            await self._retry(reply, str(exc))
+        else:
+            sent_at = self.clock.now()
+            await self._settle(lambda: self.queue.sent(reply.id, sent_at))
+            log.info("reply_sent", outbox_id=reply.id, kind=reply.kind, recipient=reply.recipient)
 
     async def _retry(self, reply: DueReply, error: str) -> None:
         settings = self.settings.replies
         attempts = reply.attempts + 1
         if attempts >= settings.max_attempts:
             log.error("reply_failed", outbox_id=reply.id, error=error, attempts=attempts, permanent=False)
-            await self.queue.failed(reply.id, error, attempts)
+            await self._settle(lambda: self.queue.failed(reply.id, error, attempts))
             return
         delay = min(settings.retry_max_seconds, settings.retry_min_seconds * 2 ** (attempts - 1))
         log.warning("reply_deferred", outbox_id=reply.id, error=error, attempts=attempts, retry_in=delay)
         again = self.clock.now() + dt.timedelta(seconds=delay)
-        await self.queue.retry(reply.id, error, attempts, again)
+        await self._settle(lambda: self.queue.retry(reply.id, error, attempts, again))
+
+    async def _settle(self, change: Callable[[], Awaitable[object]]) -> None:
+        """Record what became of a send, retrying while the database is unavailable: a reply that went
+        out must not be left to look unsent. Given up only when the daemon stops (the row, still
+        ``sending``, is then marked ``unknown`` at the next start and not sent again)."""
+        backoff = Backoff(STORE_RETRY_MIN, STORE_RETRY_MAX)
+        while True:
+            try:
+                await change()
+            except StoreError as exc:
+                delay = next(backoff)
+                self._store_failed("outbox", exc, delay)
+                if self.stopping.is_set():
+                    raise
+                await self._until_stopped(asyncio.sleep(delay))
+                continue
+            self._store_answered()
+            return
 
     # -- housekeeping ----------------------------------------------------------------------
 
     async def _reload_registry(self) -> None:
+        backoff = Backoff(STORE_RETRY_MIN, STORE_RETRY_MAX)
+        wait = REGISTRY_RELOAD
         while not self.stopping.is_set():
-            await self._until_stopped(asyncio.sleep(REGISTRY_RELOAD))
+            await self._until_stopped(asyncio.sleep(wait))
             if self.stopping.is_set():
                 return
             try:
                 self.pipeline.registry = await load_registry(self.store)
             except StoreError as exc:
-                log.warning("registry_reload_failed", error=str(exc))
+                wait = min(next(backoff), REGISTRY_RELOAD)
+                self._store_failed("registry", exc, wait)
+                continue
+            backoff.reset()
+            wait = REGISTRY_RELOAD
+            self._store_answered()
 
     async def _until_stopped(self, waiting: Awaitable[object], *, at_most: float | None = None) -> None:
         """Await ``waiting`` (at most ``at_most`` seconds), returning early when the daemon stops."""
@@ -265,3 +462,21 @@ class Daemon:
                         await pending
             if task.done() and not task.cancelled() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _clean(value: str | None) -> str | None:
+    """``value`` as any database takes it: no NUL, no lone surrogates (escaped), at most 998 characters."""
+    if value is None:
+        return None
+    text = value.replace("\x00", "").encode("utf-8", "backslashreplace").decode("utf-8")
+    return text[:998]
+
+
+async def _quietly(closing: Awaitable[None]) -> None:
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await closing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -99,7 +100,8 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]], *, mig
         try:
             return await work(store)
         finally:
-            await store.close()
+            with contextlib.suppress(MailgateError):  # the work's outcome is the news, not the closing
+                await store.close()
 
     try:
         return asyncio.run(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import stat
@@ -20,7 +21,6 @@ from mailgate.cli._app import (
     ConfigOption,
     app,
     load_or_exit,
-    migrate_or_exit,
     parse_time,
     settings_or_exit,
     with_store,
@@ -144,18 +144,25 @@ def run(
         bool, typer.Option("--serve", help="Serve the desk beside the daemon ([web] host and port).")
     ] = False,
 ) -> None:
-    """Watch both inboxes, file every verdict and answer every sender (until SIGTERM)."""
+    """Watch both inboxes, file every verdict and answer every sender (until SIGTERM).
+
+    One `run` per store: a second one is refused while the first holds the store's instance lock."""
     settings, _ = load_or_exit(config, None)
     configure_logging(settings.log_level)
     key = session_key_or_exit(settings, settings.web.host) if serve else None
-    migrate_or_exit(settings)
 
     async def main() -> None:
         from mailgate.app import build_daemon
+        from mailgate.store.lock import instance_lock
+        from mailgate.store.migrate import upgrade
 
         store = Store(settings.store.url)
+        lock = instance_lock(store)
         try:
-            daemon = await build_daemon(settings, store)
+            await lock.acquire()  # before migrating: the running instance may be mid-write
+            if settings.store.auto_migrate:
+                await asyncio.to_thread(upgrade, settings.store.url)
+            daemon = await build_daemon(settings, store, lock=lock)
             if serve:
                 from mailgate.web import create_app
                 from mailgate.web.server import serve_beside
@@ -165,7 +172,9 @@ def run(
             else:
                 await daemon.run(once=once)
         finally:
-            await store.close()
+            await lock.release()
+            with contextlib.suppress(MailgateError):
+                await store.close()
 
     try:
         asyncio.run(main())
