@@ -37,9 +37,9 @@ _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 #: The hasher every function uses (tests may swap in cheaper parameters; hashes then get upgraded).
 HASHER = PasswordHasher()
 _dummy_hashes: dict[tuple[int, int, int], str] = {}
-#: argon2 runs in these threads, never on the event loop; two at a time bound the memory (64 MiB each)
-#: and leave the other cores to the daemon however many sign-ins arrive together.
-_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+#: argon2 runs in this thread, never on the event loop: one hash at a time (each uses 64 MiB and, with
+#: parallelism 4, every core) leaves the loop and the daemon beside it free however many sign-ins arrive.
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
 
 
 class RefusedChangeError(MailgateError):
