@@ -91,6 +91,7 @@ async def test_a_new_role_deactivation_and_reactivation_end_the_users_sessions(
     stolen = copies(ops)
     assert (await admin.post("/users/ops/deactivate")).status_code == 303
     assert (await (await client(None)).login("ops")).status_code == 401
+    assert 'action="/users/ops/reactivate"' in (await admin.get("/users")).text
     back = await admin.post("/users/OPS/reactivate", follow_redirects=True)
     assert "已重新启用 ops" in back.text
     assert not await _opens(stolen, "/queue")
