@@ -41,8 +41,7 @@ HELD_BACK: dict[str, str] = {
     "too_old": "邮件收到时已超过自动回复的时限，不再回复",
     "rate_limit": "该地址一小时内收到的自动回复已达上限",
     "stranger_daily": "未登记的发件人每天只收到一封通知，今天已发过",
-    "stranger_ceiling": "发给未登记发件人的通知已达每小时总上限",
-    "disabled": "按配置不发送这类回复",
+    "strangers_off": "按配置不回复未登记的发件人",
     "undeliverable": "发件人地址无法投递",
 }
 

@@ -304,8 +304,7 @@ async def test_held_back_replies_say_why_in_chinese(desk: Desk) -> None:
         for reason in (
             "rate_limit",
             "stranger_daily",
-            "stranger_ceiling",
-            "disabled",
+            "strangers_off",
             "undeliverable",
             "x_new",
         ):
@@ -320,8 +319,7 @@ async def test_held_back_replies_say_why_in_chinese(desk: Desk) -> None:
     held = [(r.status, r.reason, r.held_back) for r in view.replies]
     assert held[0] == ("suppressed", "too_old", HELD_BACK["too_old"])
     assert [h for _, _, h in held[1:-2]] == [
-        HELD_BACK[r]
-        for r in ("rate_limit", "stranger_daily", "stranger_ceiling", "disabled", "undeliverable")
+        HELD_BACK[r] for r in ("rate_limit", "stranger_daily", "strangers_off", "undeliverable")
     ]
     assert held[-2] == ("suppressed", "x_new", "x_new")  # a reason not known yet: its code
     assert held[-1] == ("pending", None, None)
