@@ -43,7 +43,7 @@ STORE_RETRY_MIN = 0.5
 STORE_RETRY_MAX = 30.0
 #: After SIGTERM, how long the message or reply in hand may take before the work is cancelled (a
 #: database or server that does not answer must not keep the daemon from stopping).
-STOP_GRACE = 3.0
+STOP_GRACE = 2.0
 #: How long closing the mailboxes and the transport may take at the end.
 CLOSE_TIMEOUT = 2.0
 
@@ -111,17 +111,14 @@ class Daemon:
             if not work.done():
                 log.warning("daemon_stop_forced", waited=STOP_GRACE)
                 work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
+                await asyncio.wait({work}, timeout=CLOSE_TIMEOUT)
+            if work.done() and not work.cancelled():
+                work.result()  # what ended the work early, if anything did
         finally:
-            if work is not None and not work.done():
-                work.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await work
-            if keeper is not None:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await keeper
+            for task in (work, keeper):
+                if task is not None and not task.done():
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=CLOSE_TIMEOUT)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(signum)
@@ -154,7 +151,10 @@ class Daemon:
 
     # -- the database and the lock ---------------------------------------------------------
 
-    def _store_failed(self, component: str, exc: StoreError, retry_in: float) -> None:
+    def _store_failed(self, component: str, exc: StoreError | StoreDataError, retry_in: float) -> None:
+        if isinstance(exc, StoreDataError):  # not an outage: a statement the database refused
+            log.error("store_refused", component=component, error=str(exc), retry_in=round(retry_in, 1))
+            return
         if not self._store_down:
             self._store_down = True
             log.warning("store_unavailable", component=component, error=str(exc), retry_in=round(retry_in, 1))
@@ -165,6 +165,13 @@ class Daemon:
         if self._store_down:
             self._store_down = False
             log.info("store_recovered")
+
+    async def _beat(self, component: str, **state: object) -> None:
+        """Report a component alive; a heartbeat the database refuses is logged, never fatal."""
+        try:
+            await self.heartbeats.beat(component, **state)
+        except StoreDataError as exc:
+            log.warning("heartbeat_failed", component=component, error=str(exc))
 
     def _may_work(self) -> bool:
         return not self.stopping.is_set() and (self.lock is None or self.lock.held)
@@ -186,7 +193,7 @@ class Daemon:
             try:
                 await source.connect()
                 handled, waiting = await self._drain(source)
-                await self.heartbeats.beat(
+                await self._beat(
                     f"inbox:{name}",
                     connected=True,
                     handled=handled,
@@ -199,7 +206,7 @@ class Daemon:
                 if once:
                     return
                 await self._until_stopped(source.wait(WATCH_INTERVAL))
-            except StoreError as exc:  # the database, not the mailbox: the messages stay where they are
+            except (StoreError, StoreDataError) as exc:  # the database, not the mailbox: nothing is lost
                 await _quietly(source.close())
                 delay = next(store_backoff)
                 self._store_failed(f"inbox:{name}", exc, delay)
@@ -211,7 +218,7 @@ class Daemon:
                 delay = next(backoff)
                 log.warning("inbox_unavailable", mailbox=name, error=str(exc), retry_in=round(delay, 1))
                 with contextlib.suppress(StoreError):
-                    await self.heartbeats.beat(f"inbox:{name}", connected=False, error=str(exc)[:300])
+                    await self._beat(f"inbox:{name}", connected=False, error=str(exc)[:300])
                 if once:
                     raise
                 await self._until_stopped(asyncio.sleep(delay))
@@ -348,11 +355,11 @@ class Daemon:
                     self._claims_left = True
                     await self._send(due)
                     continue
-                await self.heartbeats.beat("outbox", **await self.queue.open_counts())
+                await self._beat("outbox", **await self.queue.open_counts())
                 if once:
                     return
                 next_at = await self.queue.next_due_at()
-            except StoreError as exc:
+            except (StoreError, StoreDataError) as exc:
                 delay = next(backoff)
                 self._store_failed("outbox", exc, delay)
                 if once:
@@ -365,18 +372,24 @@ class Daemon:
     async def _send(self, due: list[DueReply]) -> None:
         """Send the claimed replies; the ones not tried (stopping, or the lock lost) go back to pending."""
         try:
-            await self.transport.open()
-        except TransportError as exc:
-            log.warning("transport_unavailable", error=str(exc))
-            for reply in due:
-                await self._retry(reply, str(exc))
-        else:
-            for reply in due:
-                if not self._may_work():
-                    break
-                await self._send_one(reply)
-        await self.queue.release()
-        self._claims_left = False
+            try:
+                await self.transport.open()
+            except TransportError as exc:
+                log.warning("transport_unavailable", error=str(exc))
+                for reply in due:
+                    await self._retry(reply, str(exc))
+            else:
+                for reply in due:
+                    if not self._may_work():
+                        break
+                    await self._send_one(reply)
+        finally:
+            # Bounded (this may run as the work is cancelled); if it fails, the claims are given back
+            # once the store answers again, or at the next start.
+            with contextlib.suppress(StoreError, StoreDataError, TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await self.queue.release()
+                self._claims_left = False
 
     async def _send_one(self, reply: DueReply) -> None:
         async def before_data() -> None:

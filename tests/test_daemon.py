@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import email
-import functools
 import itertools
-from collections.abc import Callable
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+import structlog
+from conftest import PG_DSN
 from messages import FIXTURE_TIME, REGISTRY, submission
 from sqlalchemy import func, select
+from tcpproxy import TcpProxy
 
+from mailgate import daemon as daemon_module
 from mailgate.app import build_daemon
 from mailgate.clock import FrozenClock
 from mailgate.config import Settings
 from mailgate.daemon import Daemon
 from mailgate.store import Store
+from mailgate.store import lock as lock_module
+from mailgate.store import store as store_module
+from mailgate.store.lock import instance_lock
 from mailgate.store.models import Failure, Message, Outbox
 
 _names = itertools.count(1)
@@ -169,9 +180,7 @@ async def test_replies_are_rate_limited_per_address(world: World) -> None:
 
 
 async def test_old_mail_is_processed_but_not_answered(world: World) -> None:
-    world.deliver(
-        submission(1, at=world.clock.now() - dt.timedelta(hours=73))
-    )
+    world.deliver(submission(1, at=world.clock.now() - dt.timedelta(hours=73)))
     await world.run_once()
     assert world.replies() == []
     assert await world.count(Outbox, Outbox.reason == "too_old") == 1
@@ -207,7 +216,9 @@ async def test_a_revision_replying_to_its_receipt_is_linked(world: World) -> Non
     assert "第 2 稿" in body
 
 
-async def test_replies_wait_while_the_transport_fails(store: Store, tmp_path: Path, clock: FrozenClock) -> None:
+async def test_replies_wait_while_the_transport_fails(
+    store: Store, tmp_path: Path, clock: FrozenClock
+) -> None:
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the outbox directory should be", encoding="utf-8")
     world = World(tmp_path, store, clock, transport={"directory": blocked})
@@ -215,3 +226,287 @@ async def test_replies_wait_while_the_transport_fails(store: Store, tmp_path: Pa
     await world.run_once()
     assert await world.count(Outbox, Outbox.status == "pending", Outbox.attempts == 1) == 1
     assert await world.count(Message) == 1
+
+
+# -- faults of one message, and of the database ---------------------------------------------------
+
+
+async def test_a_value_the_database_refuses_fails_that_message_only_and_the_inbox_goes_on(
+    world: World,
+) -> None:
+    """The pipeline writes a str the driver cannot encode (a lone surrogate): on SQLite that crashed the
+    daemon, on PostgreSQL it was taken for an outage and retried for ever, blocking the inbox."""
+    poison = world.deliver(world.submission(1))
+    fine = world.deliver(world.submission(2, title="越秀区老城区改造"))
+
+    def bad_value(daemon: Daemon) -> None:
+        real = daemon.pipeline._message
+
+        def record(submission: Any, context: Any, verdict: Any, ref: Any, raw: bytes) -> Any:
+            made = real(submission, context, verdict, ref, raw)
+            return dataclasses.replace(made, subject=made.subject + "\udc80") if b"<1.test@" in raw else made
+
+        daemon.pipeline._message = record  # type: ignore[method-assign]
+
+    for attempt in (1, 2):
+        await world.run_once(bad_value)
+        assert world.folder(".Processed") == [fine]
+        assert poison not in world.folder(".Quarantine")
+        assert await world.count(Failure, Failure.attempts == attempt) == 1
+    await world.run_once(bad_value)
+    assert world.folder(".Quarantine") == [poison]
+    assert len(world.replies()) == 1
+    async with world.store.reading() as repo:
+        failure = await repo.session.scalar(select(Failure))
+    assert failure is not None
+    assert failure.last_error.startswith("StoreDataError: the database refused the data: ")
+    assert "\udc80" not in failure.last_error
+    assert failure.message_id == "1.test@th.gz.gov.cn"  # the header fields are kept all the same
+
+
+def eight_bit(raw: bytes) -> bytes:
+    """``raw`` with header fields in raw 8-bit bytes, as broken mailers send them: GBK and Latin-1 in
+    Subject and From, invalid UTF-8 in the Message-ID, a NUL and stray bytes in a field of their own."""
+    head, body = raw.split(b"\r\n\r\n", 1)
+    fields: list[bytes] = []
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            fields[-1] += b"\r\n" + line  # a folded field goes on
+        else:
+            fields.append(line)
+    kept = [f for f in fields if not f.lower().startswith((b"subject:", b"from:", b"message-id:"))]
+    kept += [
+        "Subject: 【天河区】天河区推进智慧城市建设".encode("gbk") + b" \xff\xfe",
+        b"From: \xc9ric Ch\xe2teau \xd5\xc5\xc8\xfd <xxy@th.gz.gov.cn>",
+        b"Message-ID: <1.test\xff\xc3@th.gz.gov.cn>",
+        b"X-Mailer: \x80\x81 junk \x00 here",
+    ]
+    return b"\r\n".join(kept) + b"\r\n\r\n" + body
+
+
+async def test_a_message_with_raw_8bit_header_bytes_gets_a_verdict(world: World) -> None:
+    name = world.deliver(eight_bit(world.submission(1)))
+    await world.run_once()
+    assert await world.count(Failure) == 0
+    async with world.store.reading() as repo:
+        [row] = (await repo.session.execute(select(Message.verdict, Message.message_id))).all()
+    assert row.verdict in {"accepted", "rejected", "ignored"}
+    assert name in world.folder(
+        {"accepted": ".Processed", "rejected": ".Rejected"}.get(row.verdict, ".Ignored")
+    )
+
+
+class Watching:
+    """A daemon running as a task; its filings, heartbeats and database failures wake :meth:`until`."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.filed = 0
+        self.store_failures = 0
+        self._changed = asyncio.Condition()
+        self._notices: set[asyncio.Future[None]] = set()
+        for source in daemon.sources:
+            file = source.file
+
+            async def filing(filed: Any, file: Any = file) -> None:
+                await file(filed)
+                self.filed += len(filed)
+                await self._notify()
+
+            source.file = filing  # type: ignore[method-assign]
+        failed = daemon._store_failed
+
+        def store_failed(*args: Any) -> None:
+            failed(*args)
+            self.store_failures += 1
+            notice = asyncio.ensure_future(self._notify())
+            self._notices.add(notice)
+            notice.add_done_callback(self._notices.discard)
+
+        daemon._store_failed = store_failed  # type: ignore[method-assign]
+        beat = daemon.heartbeats.beat
+
+        async def beating(component: str, **state: Any) -> None:
+            await beat(component, **state)
+            await self._notify()
+
+        daemon.heartbeats.beat = beating  # type: ignore[method-assign]
+        self.task = asyncio.create_task(daemon.run())
+        self.task.add_done_callback(lambda _: asyncio.ensure_future(self._notify()))
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def until(self, condition: Callable[[], bool], timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.task.done() or condition())
+        if not condition():
+            self.task.result()
+            raise AssertionError("the daemon stopped before the condition held")
+
+    async def stop(self) -> None:
+        self.daemon.stop()
+        await asyncio.wait_for(self.task, 10)
+
+
+@dataclasses.dataclass
+class Outage:
+    world: World
+    cut: Callable[[], None]
+    restore: Callable[[], None]
+
+
+@pytest.fixture
+async def outage(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Outage]:
+    """A daemon's world whose database can fail: PostgreSQL behind a proxy that refuses connections,
+    SQLite with its write lock held by another connection (for longer than the store waits)."""
+    monkeypatch.setattr(daemon_module, "STORE_RETRY_MIN", 0.05)
+    monkeypatch.setattr(daemon_module, "STORE_RETRY_MAX", 0.3)
+    monkeypatch.setattr(store_module, "_BUSY_FOR", 0.3)
+    clock = FrozenClock(FIXTURE_TIME + dt.timedelta(minutes=1))
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        sqlite = database_url.startswith("sqlite")
+        store = Store(database_url if sqlite else proxy.url(database_url))
+        await store.create_schema()
+        other = sqlite3.connect(database_url.split(":///", 1)[1], isolation_level=None) if sqlite else None
+        try:
+            if other is not None:
+                yield Outage(
+                    World(tmp_path, store, clock),
+                    lambda: other.execute("BEGIN IMMEDIATE"),
+                    lambda: other.execute("ROLLBACK"),
+                )
+            else:
+                yield Outage(World(tmp_path, store, clock), proxy.refuse, proxy.forward)
+        finally:
+            if other is not None:
+                other.close()
+            proxy.forward()
+            await store.close()
+
+
+async def test_the_daemon_rides_out_a_database_outage_and_files_the_mail_after_it(outage: Outage) -> None:
+    world = outage.world
+    world.deliver(world.submission(1))
+    with structlog.testing.capture_logs() as logs:
+        running = Watching(await build_daemon(world.settings, world.store, clock=world.clock))
+        try:
+            await running.until(lambda: running.filed == 1)
+            outage.cut()
+            world.deliver(world.submission(2, title="越秀区老城区改造"))
+            world.deliver(world.submission(3, title="天河区第三条信息"))
+            await running.until(lambda: running.store_failures >= 5)  # backing off, again and again
+            assert not running.task.done()
+            assert running.filed == 1
+            outage.restore()
+            await running.until(lambda: running.filed == 3)
+            await running.until(lambda: len(world.replies()) == 3)
+        finally:
+            await running.stop()
+    events = [entry["event"] for entry in logs]
+    assert events.count("store_unavailable") == 1  # once for the outage, not once per retry
+    assert "store_recovered" in events
+    assert events.index("store_unavailable") < events.index("store_recovered")
+    unavailable = next(entry for entry in logs if entry["event"] == "store_unavailable")
+    assert str(unavailable["error"]).startswith("database unavailable: ")
+    assert await world.count(Message) == 3
+    assert await world.count(Outbox, Outbox.status == "sent") == 3
+    assert await world.count(Failure) == 0  # an outage is nobody's failure
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_the_daemon_pauses_while_its_instance_lock_is_lost(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL only: SQLite's file lock cannot be lost while the process lives."""
+    monkeypatch.setattr(lock_module, "CHECK_EVERY", 0.05)
+    monkeypatch.setattr(lock_module, "RETRY_MIN", 0.05)
+    monkeypatch.setattr(lock_module, "RETRY_MAX", 0.1)
+    world = World(tmp_path, store, FrozenClock(FIXTURE_TIME + dt.timedelta(minutes=1)))
+    lock = instance_lock(store)
+    await lock.acquire()
+    other = await asyncpg.connect(store.url.replace("+asyncpg", ""))
+    world.deliver(world.submission(1))
+    with structlog.testing.capture_logs() as logs:
+        running = Watching(await build_daemon(world.settings, store, clock=world.clock, lock=lock))
+        try:
+            await running.until(lambda: running.filed == 1)
+            waiting = asyncio.create_task(
+                other.execute("SELECT pg_advisory_lock($1)", lock_module.ADVISORY_KEY)
+            )
+            await _until_lock_waited_for()
+            await _end_the_lock_session()
+            async with asyncio.timeout(10):
+                await lock.wait_lost()
+                await waiting  # another instance holds the lock now
+            late = world.deliver(world.submission(2, title="越秀区老城区改造"))
+            await asyncio.sleep(3)  # longer than a Maildir poll: nothing to await but the absence of work
+            assert running.filed == 1
+            assert late in [p.name for p in (world.root / "daily" / "new").iterdir()]
+            await other.execute("SELECT pg_advisory_unlock($1)", lock_module.ADVISORY_KEY)
+            await running.until(lambda: running.filed == 2)
+            await running.until(lambda: len(world.replies()) == 2)
+        finally:
+            await other.close()
+            await running.stop()
+            await lock.release()
+    events = [entry["event"] for entry in logs]
+    assert events.count("instance_lock_lost") == 1
+    assert events.count("instance_lock_regained") == 1
+    assert len(world.replies()) == 2
+
+
+_ADVISORY = "SELECT {} FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted = $2"
+
+
+async def _until_lock_waited_for() -> None:
+    admin = await asyncpg.connect(PG_DSN)
+    try:
+        async with asyncio.timeout(10):
+            while not await admin.fetchval(_ADVISORY.format("count(*)"), _LOW, False):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # the server's lock table: nothing to await
+    finally:
+        await admin.close()
+
+
+async def _end_the_lock_session() -> None:
+    admin = await asyncpg.connect(PG_DSN)
+    try:
+        assert await admin.fetchval(_ADVISORY.format("count(pg_terminate_backend(pid))"), _LOW, True) == 1
+    finally:
+        await admin.close()
+
+
+_LOW = lock_module.ADVISORY_KEY & 0xFFFFFFFF
+
+
+async def test_a_stop_while_the_database_hangs_ends_the_work_within_seconds(
+    database_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM's path while every database call hangs (a black-holed network; SQLite's lock held by
+    another process): the message in hand gets ``STOP_GRACE`` seconds, then the work is cancelled."""
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        sqlite = database_url.startswith("sqlite")
+        store = Store(database_url if sqlite else proxy.url(database_url))
+        await store.create_schema()
+        world = World(tmp_path, store, FrozenClock(FIXTURE_TIME + dt.timedelta(minutes=1)))
+        other = sqlite3.connect(database_url.split(":///", 1)[1], isolation_level=None) if sqlite else None
+        world.deliver(world.submission(1))
+        try:
+            running = Watching(await build_daemon(world.settings, store, clock=world.clock))
+            await running.until(lambda: running.filed == 1)
+            if other is not None:
+                other.execute("BEGIN IMMEDIATE")  # and the store would wait 30 s for it
+            else:
+                proxy.blackhole()
+            world.deliver(world.submission(2, title="越秀区老城区改造"))
+            await asyncio.sleep(2.5)  # a Maildir poll: the watcher is now stuck in the database
+            started = time.monotonic()
+            await running.stop()
+            assert time.monotonic() - started < daemon_module.STOP_GRACE + 2
+        finally:
+            if other is not None:
+                other.close()
+            proxy.forward()
+            await store.close()

@@ -33,6 +33,8 @@ from mailgate.registry import Registry, dump_registry, load_registry
 from mailgate.store import Store
 from rules import Context, Inbox, default_rules
 
+#: How long `run` waits for the database connections to close once the daemon has stopped.
+STOP_CLOSE_TIMEOUT = 1.5
 _VERDICT_ZH = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复"}
 _SEVERITY_MARK = {"reject": "[red]✗[/red]", "warn": "[yellow]![/yellow]", "ignore": "[dim]·[/dim]"}
 
@@ -173,8 +175,8 @@ def run(
                 await daemon.run(once=once)
         finally:
             await lock.release()
-            with contextlib.suppress(MailgateError):
-                await store.close()
+            with contextlib.suppress(MailgateError):  # quickly: a stopping daemon does not wait on it
+                await store.close(timeout=STOP_CLOSE_TIMEOUT)
 
     try:
         asyncio.run(main())

@@ -29,6 +29,8 @@ CHECK_EVERY = 2.0
 CHECK_TIMEOUT = 5.0
 #: Waits between attempts to take a lost lock again.
 RETRY_MIN, RETRY_MAX = 0.5, 10.0
+#: Longest a release may take (a stopping daemon must not wait on a database that does not answer).
+RELEASE_TIMEOUT = 1.0
 
 
 class InstanceLock:
@@ -200,14 +202,14 @@ class AdvisoryLock(InstanceLock):
 
     async def _drop(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(CHECK_TIMEOUT):
+        with contextlib.suppress(Exception):  # a session that does not answer ends its lock by itself
+            async with asyncio.timeout(RELEASE_TIMEOUT):
+                if connection is not None:
                     await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
-            await _close(connection)
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CHECK_TIMEOUT):
+                    await connection.close()
                 await self._engine.dispose()
+        if connection is not None and not connection.closed:
+            await _invalidate(connection)
 
     async def _holder(self, connection: AsyncConnection) -> str:
         """Who holds the lock, as its session named itself (`` (pid 12 on host)``), if that can be told."""
@@ -260,7 +262,7 @@ def _redacted(url: str) -> str:
 async def _invalidate(connection: AsyncConnection) -> None:
     """Throw away a connection that stopped answering (no goodbye that could hang)."""
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(CHECK_TIMEOUT):
+        async with asyncio.timeout(RELEASE_TIMEOUT):
             await connection.invalidate()
 
 

@@ -36,7 +36,11 @@ def upgrade(url: str, revision: str = "head") -> None:
     if url.startswith("sqlite") and ":///" in url:
         path = url.split(":///", 1)[1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(path).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the database folder {folder}: {exc.strerror}") from None
     try:
         command.upgrade(alembic_config(url), revision)
     except CommandError as exc:  # an unknown revision, a broken script directory

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
@@ -69,6 +70,26 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         old = merged.get(key)
         merged[key] = _merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
     return merged
+
+
+def maildir_data(root: Path, url: str, **overrides: Any) -> dict[str, Any]:
+    """Settings (as TOML-ready data): Maildir in and .eml files out under ``root``, the store at ``url``."""
+    root.mkdir(parents=True, exist_ok=True)
+    registry = root / "registry.toml"
+    registry.write_text(REGISTRY, encoding="utf-8")
+    data: dict[str, Any] = {
+        "registry_file": str(registry),
+        "log_level": "info",
+        "store": {"url": url},
+        "source": {
+            "kind": "maildir",
+            "daily": str(root / "daily"),
+            "commissioned": str(root / "commissioned"),
+        },
+        "transport": {"kind": "files", "directory": str(root / "outbox")},
+        "replies": {"per_address_per_hour": 10**6},
+    }
+    return _merge(data, overrides)
 
 
 # -- what arrived at the sink ---------------------------------------------------------------------
@@ -210,7 +231,9 @@ class Child:
         self.root = root
         self.config = root / "mailgate.toml"
         self.config.write_text(tomli_w.dumps(data), encoding="utf-8")
-        self.database = Path(data["store"]["url"].removeprefix("sqlite+aiosqlite:///"))
+        url = data["store"]["url"]
+        #: The SQLite database file (None for PostgreSQL).
+        self.database = Path(url.removeprefix("sqlite+aiosqlite:///")) if url.startswith("sqlite") else None
         self.runs = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -250,6 +273,23 @@ class Child:
         self.process = None
         return status
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def until_logged(self, event: str, timeout: float = 20.0) -> None:
+        """Wait until the current run has logged ``event`` (looking every 0.1 s: no event crosses the
+        process boundary); fail if the child exits first."""
+        deadline = time.monotonic() + timeout
+        while f'"event": "{event}"' not in self.log():
+            assert self.alive_after(0.1), self.logs()
+            assert time.monotonic() < deadline, f"no {event} within {timeout} s:\n{self.logs()}"
+
+    def log(self) -> str:
+        """What the current run logged so far."""
+        return (self.root / f"run-{self.runs}.log").read_text(errors="replace")
+
     def logs(self) -> str:
         """Everything every run logged, for failure messages."""
         return "".join(
@@ -258,7 +298,7 @@ class Child:
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of ``sql`` from the child's SQLite database; none while it does not exist yet."""
-        if not self.database.exists():
+        if self.database is None or not self.database.exists():
             return []
         connection = sqlite3.connect(self.database, timeout=5)
         try:
