@@ -343,8 +343,9 @@ class WebSettings(BaseModel):
     secret_key_file: Path | None = None
     #: Mark cookies Secure even on plain HTTP (behind a TLS-terminating proxy that does not say so).
     secure_cookies: bool = False
-    #: When set, /metrics requires ``Authorization: Bearer <token>``.
+    #: When set, /metrics requires ``Authorization: Bearer <token>``; beyond loopback, /metrics needs one.
     metrics_token: SecretStr | None = None
+    metrics_token_file: Path | None = None
     #: A daemon component silent for longer than this is unhealthy.
     stale_seconds: float = Field(600.0, gt=0)
     #: How long a sign-in lasts.
@@ -358,6 +359,15 @@ class WebSettings(BaseModel):
             except OSError as exc:
                 raise ConfigurationError(f"cannot read {self.secret_key_file}: {exc}") from exc
         return (self.secret_key.get_secret_value() if self.secret_key is not None else "") or None
+
+    def metrics_secret(self) -> str | None:
+        """The /metrics bearer token, read from ``metrics_token_file`` when that is set; None when unset."""
+        if self.metrics_token_file is not None:
+            try:
+                return self.metrics_token_file.read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                raise ConfigurationError(f"cannot read {self.metrics_token_file}: {exc}") from exc
+        return (self.metrics_token.get_secret_value() if self.metrics_token is not None else "") or None
 
 
 class Settings(BaseSettings):
@@ -415,6 +425,7 @@ FILE_RELATIVE: tuple[tuple[str, ...], ...] = (
     ("transport", "smtp", "password_file"),
     ("replies", "template_dir"),
     ("web", "secret_key_file"),
+    ("web", "metrics_token_file"),
 )
 
 

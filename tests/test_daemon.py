@@ -30,7 +30,7 @@ from mailgate.store import Store
 from mailgate.store import lock as lock_module
 from mailgate.store import store as store_module
 from mailgate.store.lock import instance_lock
-from mailgate.store.models import Failure, Message, Outbox
+from mailgate.store.models import Failure, Heartbeat, Message, Outbox
 
 _names = itertools.count(1)
 
@@ -510,3 +510,16 @@ async def test_a_stop_while_the_database_hangs_ends_the_work_within_seconds(
                 other.close()
             proxy.forward()
             await store.close()
+
+
+async def test_the_inbox_heartbeat_counts_unreadable_maildir_files(world: World) -> None:
+    world.deliver(world.submission(1))
+    (world.root / "daily" / "new" / "1700000000.dangling.test").symlink_to(world.root / "nowhere")
+    await world.run_once()
+    async with world.store.reading() as repo:
+        daily = await repo.session.get(Heartbeat, "inbox:daily")
+        commissioned = await repo.session.get(Heartbeat, "inbox:commissioned")
+    assert daily is not None
+    assert commissioned is not None
+    assert (daily.state["handled"], daily.state["unreadable"]) == (1, 1)
+    assert commissioned.state["unreadable"] == 0

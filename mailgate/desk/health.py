@@ -1,4 +1,7 @@
-"""Health of the daemon as the store records it: for /healthz, the status page and Prometheus /metrics."""
+"""Health of the daemon as the store records it: for /healthz, the status page and Prometheus /metrics.
+
+Nothing here scans the history: heartbeats, the open replies (an index range) and the counters the
+work keeps in its own transactions (``mailgate.store.counters``) answer in milliseconds at any size."""
 
 from __future__ import annotations
 
@@ -15,20 +18,22 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func, select, text
+from sqlalchemy import func, select
 
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.errors import StoreError
 from mailgate.kinds import Inbox
 from mailgate.store import Store
-from mailgate.store.models import Failure, Heartbeat, Message, Outbox
+from mailgate.store import counters as names
+from mailgate.store.counters import LATENCY_BUCKETS
+from mailgate.store.counters import read as read_counters
+from mailgate.store.models import Failure, Heartbeat, Outbox
+from mailgate.store.outbox import OPEN_STATES
 
 #: Outbox states a reply ends in (the counter) and passes through (the gauge).
 FINAL_REPLY_STATES: tuple[str, ...] = ("sent", "failed", "unknown", "suppressed")
-OPEN_REPLY_STATES: tuple[str, ...] = ("pending", "sending")
-#: Upper bounds of the processing-time histogram, in seconds.
-LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+OPEN_REPLY_STATES: tuple[str, ...] = OPEN_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class InboxStatus:
     waiting: int | None  # messages the last pass left in the mailbox (to retry)
     error: str | None
     up: bool  # connected, and reported within the allowed silence
+    unreadable: int | None = None  # files of the Maildir that could not be read (Maildir only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,7 @@ class Health:
     database: bool
     error: str | None = None
     inboxes: list[InboxStatus] = field(default_factory=list)
-    #: Outbox rows by status.
+    #: Outbox rows by status: the open ones counted now, the final ones from the counters.
     outbox: dict[str, int] = field(default_factory=dict)
     outbox_age_seconds: float | None = None
     outbox_up: bool = False
@@ -75,6 +81,7 @@ class Health:
                     "age_seconds": None if i.age_seconds is None else round(i.age_seconds, 1),
                     "handled": i.handled,
                     "waiting": i.waiting,
+                    "unreadable": i.unreadable,
                     "error": i.error,
                 }
                 for i in self.inboxes
@@ -88,21 +95,54 @@ class Health:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """Everything health and metrics need, from one read-only snapshot."""
+
+    beats: dict[str, Heartbeat]
+    open_replies: dict[str, int]
+    counters: dict[str, int]
+    quarantined: int
+
+
 async def status(store: Store, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Health:
     """What the heartbeats, the outbox and the failures say now; a database error makes it unhealthy."""
     now = clock.now()
-    stale = settings.web.stale_seconds
     try:
-        async with store.reading() as repo:
-            session = repo.session
-            beats = {b.component: b for b in await session.scalars(select(Heartbeat))}
-            outbox = await _outbox_counts(session)
-            quarantined = await _quarantined(session)
+        read = await _read(store)
     except StoreError as exc:
-        return Health(checked_at=now, database=False, error=str(exc)[:500])
-    inboxes = [_inbox(inbox.value, beats.get(f"inbox:{inbox.value}"), now, stale) for inbox in Inbox]
-    outbox_beat = beats.get("outbox")
+        return _unreachable(now, exc)
+    return _health(read, now, settings.web.stale_seconds)
+
+
+def _unreachable(now: dt.datetime, exc: StoreError) -> Health:
+    # The store's errors are short and never quote SQL or its parameters.
+    return Health(checked_at=now, database=False, error=str(exc)[:300])
+
+
+async def _read(store: Store) -> _Read:
+    async with store.reading() as repo:
+        session = repo.session
+        beats = {b.component: b for b in await session.scalars(select(Heartbeat))}
+        rows = await session.execute(
+            select(Outbox.status, func.count()).where(Outbox.status.in_(OPEN_STATES)).group_by(Outbox.status)
+        )
+        open_replies = {str(state): int(count) for state, count in rows}
+        totals = await read_counters(session)
+        quarantined = await session.scalar(
+            select(func.count())
+            .select_from(Failure)
+            .where(Failure.quarantined_at.is_not(None), Failure.released_at.is_(None))
+        )
+    return _Read(beats, open_replies, totals, int(quarantined or 0))
+
+
+def _health(read: _Read, now: dt.datetime, stale: float) -> Health:
+    inboxes = [_inbox(inbox.value, read.beats.get(f"inbox:{inbox.value}"), now, stale) for inbox in Inbox]
+    outbox_beat = read.beats.get("outbox")
     outbox_age = (now - outbox_beat.beat_at).total_seconds() if outbox_beat else None
+    outbox = {state: read.open_replies.get(state, 0) for state in OPEN_STATES}
+    outbox |= {state: read.counters.get(names.REPLIES + state, 0) for state in FINAL_REPLY_STATES}
     return Health(
         checked_at=now,
         database=True,
@@ -110,7 +150,7 @@ async def status(store: Store, settings: Settings, *, clock: Clock = SYSTEM_CLOC
         outbox=outbox,
         outbox_age_seconds=outbox_age,
         outbox_up=outbox_age is not None and outbox_age <= stale,
-        quarantined=quarantined,
+        quarantined=read.quarantined,
     )
 
 
@@ -129,6 +169,7 @@ def _inbox(name: str, beat: Heartbeat | None, now: dt.datetime, stale: float) ->
         waiting=_int(state.get("waiting")),
         error=str(state["error"]) if state.get("error") else None,
         up=connected and age <= stale,
+        unreadable=_int(state.get("unreadable")),
     )
 
 
@@ -136,43 +177,18 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-async def _outbox_counts(session: Any) -> dict[str, int]:
-    rows = await session.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
-    return {str(status): int(count) for status, count in rows}
-
-
-async def _quarantined(session: Any) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Failure)
-        .where(Failure.quarantined_at.is_not(None), Failure.released_at.is_(None))
-    )
-    return int(count or 0)
-
-
 # -- Prometheus -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    health: Health
-    verdicts: dict[str, int] = field(default_factory=dict)
-    findings: dict[str, int] = field(default_factory=dict)
-    #: Cumulative counts per bucket bound, then the count and the sum (seconds) of all timed messages.
-    latency: list[int] = field(default_factory=list)
-    latency_count: int = 0
-    latency_sum: float = 0.0
-
-
 class StoreCollector(Collector):
-    """Yields mailgate's metrics from a snapshot of the store taken when the scrape came in."""
+    """Yields mailgate's metrics from what one read of the store found."""
 
-    def __init__(self, snapshot: _Snapshot) -> None:
-        self.snapshot = snapshot
+    def __init__(self, health: Health, counters: dict[str, int]) -> None:
+        self.health = health
+        self.counters = counters
 
     def collect(self) -> Iterable[Metric]:
-        snap = self.snapshot
-        health = snap.health
+        health, totals = self.health, self.counters
         database = GaugeMetricFamily("mailgate_database_up", "Whether the store answered the scrape.")
         database.add_metric([], 1 if health.database else 0)
         yield database
@@ -181,14 +197,16 @@ class StoreCollector(Collector):
         messages = CounterMetricFamily(
             "mailgate_messages", "Messages processed, by verdict.", labels=["verdict"]
         )
-        for verdict in sorted({"accepted", "rejected", "ignored", *snap.verdicts}):
-            messages.add_metric([verdict], snap.verdicts.get(verdict, 0))
+        verdicts = {name.removeprefix(names.MESSAGES) for name in totals if name.startswith(names.MESSAGES)}
+        for verdict in sorted({"accepted", "rejected", "ignored", *verdicts}):
+            messages.add_metric([verdict], totals.get(names.MESSAGES + verdict, 0))
         yield messages
         findings = CounterMetricFamily(
             "mailgate_findings", "Findings on processed messages, by rule.", labels=["rule"]
         )
-        for rule, count in sorted(snap.findings.items()):
-            findings.add_metric([rule], count)
+        for name in sorted(totals):
+            if name.startswith(names.FINDINGS):
+                findings.add_metric([name.removeprefix(names.FINDINGS)], totals[name])
         yield findings
         replies = CounterMetricFamily(
             "mailgate_replies", "Replies that reached a final state, by state.", labels=["status"]
@@ -196,15 +214,20 @@ class StoreCollector(Collector):
         for state in FINAL_REPLY_STATES:
             replies.add_metric([state], health.outbox.get(state, 0))
         yield replies
-        pending = GaugeMetricFamily("mailgate_replies_pending", "Replies waiting to be sent, or being sent.")
+        pending = GaugeMetricFamily(
+            "mailgate_replies_pending", "Replies waiting to be sent, claimed, or being sent."
+        )
         pending.add_metric([], sum(health.outbox.get(state, 0) for state in OPEN_REPLY_STATES))
         yield pending
-        buckets = [(str(b), n) for b, n in zip(LATENCY_BUCKETS, snap.latency, strict=True)]
+        cumulative, buckets = 0, []
+        for index, bound in enumerate(LATENCY_BUCKETS):
+            cumulative += totals.get(f"{names.LATENCY}{index}", 0)
+            buckets.append((str(bound), cumulative))
         yield HistogramMetricFamily(
             "mailgate_processing_seconds",
             "Time to parse, check and file one message.",
-            buckets=[*buckets, ("+Inf", snap.latency_count)],
-            sum_value=snap.latency_sum,
+            buckets=[*buckets, ("+Inf", totals.get(names.LATENCY_COUNT, 0))],
+            sum_value=totals.get(names.LATENCY_SUM_US, 0) / 1_000_000,
         )
         quarantined = GaugeMetricFamily(
             "mailgate_quarantined_messages", "Messages quarantined after failing."
@@ -214,65 +237,27 @@ class StoreCollector(Collector):
         inbox_up = GaugeMetricFamily(
             "mailgate_inbox_up", "Whether the inbox watcher is connected and alive.", labels=["inbox"]
         )
+        unreadable = GaugeMetricFamily(
+            "mailgate_inbox_unreadable_files",
+            "Files of the inbox's Maildir that could not be read, at its last pass.",
+            labels=["inbox"],
+        )
         for inbox in health.inboxes:
             inbox_up.add_metric([inbox.name], 1 if inbox.up else 0)
+            unreadable.add_metric([inbox.name], inbox.unreadable or 0)
         yield inbox_up
+        yield unreadable
 
 
-async def metrics_text(store: Store, settings: Settings) -> bytes:
+async def metrics_text(store: Store, settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> bytes:
     """The Prometheus text exposition of mailgate's metrics, read from the store now."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(await _snapshot(store, settings)))
-    return generate_latest(registry)
-
-
-async def _snapshot(store: Store, settings: Settings) -> _Snapshot:
-    health = await status(store, settings)
-    if not health.database:
-        return _Snapshot(health)
+    now = clock.now()
     try:
-        async with store.reading() as repo:
-            session = repo.session
-            verdicts = {
-                str(v): int(n)
-                for v, n in await session.execute(
-                    select(Message.verdict, func.count()).group_by(Message.verdict)
-                )
-            }
-            findings = {
-                str(rule): int(n)
-                for rule, n in await session.execute(text(_FINDINGS_SQL[store.engine.dialect.name]))
-                if rule
-            }
-            timed = Message.processing_ms.is_not(None)
-            row = (
-                await session.execute(
-                    select(
-                        func.count(),
-                        func.coalesce(func.sum(Message.processing_ms), 0.0),
-                        *(
-                            func.coalesce(func.sum(case((Message.processing_ms <= b * 1000, 1), else_=0)), 0)
-                            for b in LATENCY_BUCKETS
-                        ),
-                    ).where(timed)
-                )
-            ).one()
+        read = await _read(store)
     except StoreError as exc:
-        return _Snapshot(Health(checked_at=health.checked_at, database=False, error=str(exc)[:500]))
-    return _Snapshot(
-        health,
-        verdicts=verdicts,
-        findings=findings,
-        latency=[int(n) for n in row[2:]],
-        latency_count=int(row[0]),
-        latency_sum=float(row[1]) / 1000,
-    )
-
-
-#: Findings per rule, over every message's JSON list of findings.
-_FINDINGS_SQL = {
-    "sqlite": "SELECT json_extract(f.value, '$.rule'), count(*)"
-    " FROM messages, json_each(messages.findings) AS f GROUP BY 1",
-    "postgresql": "SELECT f ->> 'rule', count(*)"
-    " FROM messages, json_array_elements(messages.findings) AS f GROUP BY 1",
-}
+        health, totals = _unreachable(now, exc), {}
+    else:
+        health, totals = _health(read, now, settings.web.stale_seconds), read.counters
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(health, totals))
+    return generate_latest(registry)

@@ -30,19 +30,28 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """Prometheus metrics: open on a loopback desk; with ``[web] metrics_token`` set, for its bearer
+    only; on a desk that listens beyond loopback without a token, for no one."""
     state = desk(request)
-    token = state.settings.web.metrics_token
+    token = state.settings.web.metrics_secret()
+    if token is None and request.app.state.loopback is not True:
+        return _text(
+            "metrics need a bearer token when the desk listens beyond loopback:"
+            " set [web] metrics_token_file (or MAILGATE_WEB__METRICS_TOKEN)\n",
+            403,
+        )
     if token is not None:
-        expected = f"Bearer {token.get_secret_value()}".encode()
+        expected = f"Bearer {token}".encode()
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
-            return Response(
-                "metrics need a bearer token\n",
-                status_code=401,
-                media_type="text/plain; charset=utf-8",
-                headers={"www-authenticate": 'Bearer realm="mailgate metrics"'},
+            return _text(
+                "metrics need a bearer token\n", 401, {"www-authenticate": 'Bearer realm="mailgate metrics"'}
             )
     return Response(await metrics_text(state.store, state.settings), media_type=PROMETHEUS_TEXT)
+
+
+def _text(body: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status_code, media_type="text/plain; charset=utf-8", headers=headers)
 
 
 ROUTES = [

@@ -117,6 +117,7 @@ def create_app(
         clock=clock,
         throttle=LoginThrottle(clock, login_limits),
     )
+    app.state.loopback = is_loopback(host or web.host)  # /metrics needs no token on loopback only
     return app
 
 
