@@ -113,8 +113,9 @@ async def test_one_row_per_mailbox_uid_and_failed_transactions_leave_nothing(sto
             )
             await repo.add_message(message(message_id="dup"), NOW)
 
-    with pytest.raises(StoreDataError):  # the data's fault, not an outage
+    with pytest.raises(StoreDataError) as raised:
         await clash()
+    assert not isinstance(raised.value, StoreError)  # the data's fault, not an outage
     async with store.transaction() as repo:
         assert await repo.seen("other", "2" * 64) is None
 
