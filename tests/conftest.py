@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+from databases import PG_DSN
 
 from mailgate.store import Store
-
-PG_DSN = os.environ.get("MAILGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 async def _pg_admin(statement: str) -> None:

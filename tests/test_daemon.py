@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 import structlog
-from conftest import PG_DSN
+from databases import PG_DSN
 from messages import FIXTURE_TIME, REGISTRY, submission
 from sqlalchemy import func, select
 from tcpproxy import TcpProxy

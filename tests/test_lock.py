@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import structlog
-from conftest import PG_DSN
+from databases import PG_DSN
 
 from mailgate.errors import InstanceLockedError
 from mailgate.store import Store
