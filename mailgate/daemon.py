@@ -314,8 +314,11 @@ class Daemon:
         return None
 
     async def _on_file(self, ref: MessageRef) -> Disposition | None:
-        async with self.store.reading() as repo:
-            past = await repo.past_verdict(ref.mailbox, ref.key)
+        try:
+            async with self.store.reading() as repo:
+                past = await repo.past_verdict(ref.mailbox, ref.key)
+        except StoreDataError:
+            return None
         return None if past is None else Disposition(past.verdict)
 
     async def _record_failure(self, fetched: Fetched, error: str) -> FailureState:

@@ -26,6 +26,7 @@ from mailgate.app import build_daemon
 from mailgate.clock import FrozenClock
 from mailgate.config import Settings
 from mailgate.daemon import Daemon
+from mailgate.errors import StoreDataError
 from mailgate.store import Store
 from mailgate.store import lock as lock_module
 from mailgate.store import store as store_module
@@ -523,3 +524,23 @@ async def test_the_inbox_heartbeat_counts_unreadable_maildir_files(world: World)
     assert commissioned is not None
     assert (daily.state["handled"], daily.state["unreadable"]) == (1, 1)
     assert commissioned.state["unreadable"] == 0
+
+
+async def test_a_message_another_writer_filed_meanwhile_is_filed_not_failed(world: World) -> None:
+    """Two writers on one message (PostgreSQL lets both in): the second one's insert is refused for the
+    key already on file; that is no failure of the message, which is filed by the verdict on file."""
+    name = world.deliver(world.submission(1))
+
+    def raced(daemon: Daemon) -> None:
+        real = daemon.pipeline.process
+
+        async def process(raw: bytes, **kwargs: Any) -> Any:
+            await real(raw, **kwargs)  # the other writer, first
+            raise StoreDataError("the database refused the data: UniqueViolationError (23505)")
+
+        daemon.pipeline.process = process  # type: ignore[method-assign]
+
+    await world.run_once(raced)
+    assert world.folder(".Processed") == [name]
+    assert await world.count(Failure) == 0
+    assert await world.count(Message) == 1
