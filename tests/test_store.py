@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
+from mailgate.clock import FrozenClock
 from mailgate.errors import StoreDataError, StoreError
 from mailgate.store import NewMessage, NewRevision, Store
 
@@ -127,3 +129,12 @@ async def test_reading_never_waits_for_the_writer_and_sees_committed_rows(store:
             assert await reader.seen("a@th.gz.gov.cn", "0" * 64) is None
     async with store.reading() as reader:
         assert await reader.seen("a@th.gz.gov.cn", "0" * 64) == "message-id"
+
+
+async def test_heartbeats_from_several_writers_never_collide(store: Store) -> None:
+    clock = FrozenClock(dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC))
+    beats = [Heartbeats(store, clock) for _ in range(4)]
+    await asyncio.gather(*(b.beat("outbox", n=n) for n, b in enumerate(beats * 5)))
+    found = await beats[0].all()
+    assert list(found) == ["outbox"]
+    assert found["outbox"][0] == clock.now()

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.sources.base import Checkpoint
@@ -133,15 +135,18 @@ class Heartbeats:
         self.clock = clock
 
     async def beat(self, component: str, **state: Any) -> None:
+        """Record that ``component`` is alive now, in ``state``: one upsert, so writers never collide."""
         now = self.clock.now()
         async with self.store.transaction() as repo:
-            row = await repo.session.get(Heartbeat, component)
-            if row is None:
-                repo.session.add(Heartbeat(component=component, beat_at=now, state=state))
-            else:
-                row.beat_at, row.state = now, state
+            insert = pg_insert if repo.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            statement = insert(Heartbeat).values(component=component, beat_at=now, state=state)
+            await repo.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[Heartbeat.component], set_={"beat_at": now, "state": state}
+                )
+            )
 
     async def all(self) -> dict[str, tuple[dt.datetime, dict[str, Any]]]:
-        async with self.store.transaction() as repo:
+        async with self.store.reading() as repo:
             rows = await repo.session.scalars(select(Heartbeat))
             return {r.component: (r.beat_at, dict(r.state)) for r in rows}
