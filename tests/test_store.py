@@ -10,6 +10,7 @@ import pytest
 from mailgate.clock import FrozenClock
 from mailgate.errors import StoreDataError, StoreError
 from mailgate.store import NewMessage, NewRevision, Store
+from mailgate.store.state import Heartbeats
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
