@@ -249,3 +249,12 @@ async def test_beyond_loopback_metrics_need_a_token_from_the_environment_or_a_fi
         assert right.status_code == 200
     finally:
         await guarded.http.aclose()
+
+
+async def test_the_status_page_shows_unreadable_maildir_files(desk: Desk, client: MakeClient) -> None:
+    await _alive(desk.store)
+    await Heartbeats(desk.store).beat("inbox:daily", connected=True, handled=0, waiting=0, unreadable=2)
+    page = await (await client("ops")).get("/status")
+    assert page.status_code == 200
+    assert "<dt>无法读取</dt>" in page.text
+    assert "2 个文件" in page.text
