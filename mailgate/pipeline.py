@@ -364,7 +364,9 @@ class Pipeline:
             sender_name=submission.from_name,
             received_at=context.received_at.astimezone(self._zone),
         )
-        audience = Audience.OFFICER if context.officer_for(submission) else Audience.STRANGER
+        # A registered officer (active or not) is told every finding; anyone else is a stranger.
+        known = context.registry.registered(submission.from_address) is not None
+        audience = Audience.OFFICER if known else Audience.STRANGER
         findings = [ReplyFinding(**f) for f in self.messages_for(verdict)]
         answer: tuple[str, Callable[[], Rendered]]
         if facts is not None and item is not None:

@@ -89,8 +89,12 @@ class Registry:
 
     def officer(self, email: str | None) -> Officer | None:
         """The active officer registered with ``email``, if any."""
-        officer = self.officers.get((email or "").strip().lower())
+        officer = self.registered(email)
         return officer if officer is not None and officer.active else None
+
+    def registered(self, email: str | None) -> Officer | None:
+        """The officer registered with ``email``, active or not."""
+        return self.officers.get((email or "").strip().lower())
 
     def unit_named(self, text: str | None) -> Unit | None:
         """The unit whose identifier, name or alias folds to the same key as ``text``."""

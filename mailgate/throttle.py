@@ -73,12 +73,13 @@ class Throttle:
     ) -> Decision:
         """Whether a reply of ``kind`` to the mailbox ``key`` may go, and when.
 
-        Receipts and notices are counted apart, so forged mail in an officer's name, however much of
-        it, never holds back that officer's real receipts."""
+        Each kind is counted apart, so forged mail in an officer's name, however much of it, never
+        holds back that officer's real receipts. Strangers get one reply of a kind a day, and all
+        replies to strangers together stay under the hourly ceiling."""
         settings = self.settings
         if not answer_old and now - arrival > dt.timedelta(hours=settings.max_age_hours):
             return Decision(HeldBack.TOO_OLD, now)
-        if audience is Audience.OFFICER or kind == "receipt":
+        if audience is Audience.OFFICER:
             sent = await repo.replies_since(key, now - dt.timedelta(hours=1), audience.value, kind)
             held = HeldBack.RATE_LIMIT if sent >= settings.per_address_per_hour else None
             return Decision(held, now)
@@ -86,9 +87,17 @@ class Throttle:
             return Decision(HeldBack.STRANGERS_OFF, now)
         if await repo.replies_since(key, self._start_of_day(now), audience.value, kind) >= 1:
             return Decision(HeldBack.STRANGER_DAILY, now)
-        # Over the hourly ceiling, notices wait for a later hour instead of being dropped.
-        waiting = await repo.replies_due_since(audience.value, kind, now - dt.timedelta(hours=1))
-        return Decision(None, now + dt.timedelta(hours=waiting // settings.strangers_per_hour))
+        return Decision(None, await self._slot(repo, now))
+
+    async def _slot(self, repo: Repository, now: dt.datetime) -> dt.datetime:
+        """The earliest moment a reply to a stranger may be due without putting more than
+        ``strangers_per_hour`` into any hour: past the ceiling they wait, they are not dropped."""
+        ceiling = self.settings.strangers_per_hour
+        hour = dt.timedelta(hours=1)
+        latest = await repo.latest_due(Audience.STRANGER.value, now - hour, ceiling)
+        if len(latest) < ceiling:
+            return now
+        return max(now, latest[-1] + hour)
 
     def _start_of_day(self, now: dt.datetime) -> dt.datetime:
         """Midnight of ``now``'s calendar day in the units' zone."""

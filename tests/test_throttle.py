@@ -176,3 +176,52 @@ async def test_a_reply_that_cannot_be_built_is_kept_as_undeliverable(store: Stor
     [row] = await desk.outbox()
     assert (row.status, row.reason) == ("suppressed", "undeliverable")
     assert row.last_error
+
+
+async def test_the_ceiling_holds_in_every_hour_however_the_notices_arrive(store: Store) -> None:
+    desk = Desk(store, strangers_per_hour=3)
+    start = desk.clock.now()
+    hour = dt.timedelta(hours=1)
+    n = itertools.count(1)
+    for offset in (dt.timedelta(0), hour - dt.timedelta(seconds=1), hour + dt.timedelta(seconds=1)):
+        desk.clock.set(start + offset)
+        for _ in range(3):
+            k = next(n)
+            await desk.send(k, **stranger(k, address=f"someone{k}@example.com"))
+    due = sorted(r.next_attempt_at for r in await desk.outbox())
+    assert due == [start] * 3 + [start + hour] * 3 + [start + 2 * hour] * 3
+    for first in due:  # no hour holds more than the ceiling
+        assert sum(first <= d < first + hour for d in due) <= 3
+
+
+async def test_receipts_to_strangers_keep_the_strangers_limits(store: Store) -> None:
+    desk = Desk(store)
+    desk.settings = Settings(rules={"severities": {"unregistered-sender": "off"}})
+    desk.pipeline = Pipeline(
+        store,
+        desk.pipeline.registry,
+        desk.settings,
+        default_rules(),
+        replies=Replies.from_settings(desk.settings),
+        clock=desk.clock,
+    )
+    for n in range(1, 4):
+        result = await desk.send(n, sender="someone@example.com", title=f"第{n}条信息")
+        assert result.item is not None  # accepted: the operator turned the rule off
+    rows = await desk.outbox()
+    assert [(r.kind, r.status, r.reason) for r in rows] == [
+        ("receipt", "pending", None),
+        ("receipt", "suppressed", "stranger_daily"),
+        ("receipt", "suppressed", "stranger_daily"),
+    ]
+
+
+async def test_a_deactivated_officer_is_told_every_finding_not_the_strangers_notice(store: Store) -> None:
+    registry = tomllib.loads(REGISTRY)
+    registry["officers"][0]["active"] = False
+    desk = Desk(store)
+    desk.pipeline.registry = registry_from_mapping(registry)
+    result = await desk.send(1)
+    assert [f.rule for f in result.verdict.findings] == ["unregistered-sender"]
+    [row] = await desk.outbox()
+    assert (row.kind, row.audience, row.status) == ("rejection", "officer", "pending")

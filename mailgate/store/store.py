@@ -338,19 +338,20 @@ class Repository:
         )
         return int(count or 0)
 
-    async def replies_due_since(self, audience: str, kind: str, since: dt.datetime) -> int:
-        """How many replies of ``kind`` to ``audience`` are (or were) due at ``since`` or later."""
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(Outbox)
+    async def latest_due(self, audience: str, since: dt.datetime, limit: int) -> list[dt.datetime]:
+        """When the latest ``limit`` replies to ``audience`` due at ``since`` or later are (or were)
+        due, latest first; held-back replies do not count."""
+        rows = await self.session.scalars(
+            select(Outbox.next_attempt_at)
             .where(
                 Outbox.audience == audience,
-                Outbox.kind == kind,
                 Outbox.next_attempt_at >= since,
                 Outbox.status != "suppressed",
             )
+            .order_by(Outbox.next_attempt_at.desc())
+            .limit(limit)
         )
-        return int(count or 0)
+        return list(rows)
 
     async def add_reply(self, reply: NewReply, *, message_pk: int, now: dt.datetime) -> int:
         row = Outbox(
