@@ -199,6 +199,8 @@ class Pipeline:
         self.clock = clock
         self._zone = settings.zone
         self._throttle = Throttle(settings.replies, self._zone)
+        #: How far ahead of our clock a Received stamp may be (the clocks' allowed skew).
+        self._skew = dt.timedelta(minutes=settings.rules.clock_skew_minutes)
 
     async def process(
         self,
@@ -221,7 +223,9 @@ class Pipeline:
         file's time), else now."""
         started = time.perf_counter()
         submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes, size=size)
-        arrival = received_at or received_header_time(submission) or delivered_at or self.clock.now()
+        now = self.clock.now()
+        stamped = received_header_time(submission, not_after=now + self._skew)
+        arrival = received_at or stamped or delivered_at or now
         async with self.store.transaction() as repo:
             past = await repo.past_verdict(
                 ref.mailbox, ref.key, submission.content_hash if same_bytes_are_same_message else None
@@ -266,7 +270,9 @@ class Pipeline:
         recording nothing (a replay passes ``repo.as_if_new(...)``). Without ``received_at`` the message
         arrived at its topmost Received header, else at ``fallback``, else now."""
         submission = parse_message(raw, max_size=self.settings.rules.max_message_bytes, size=size)
-        arrival = received_at or received_header_time(submission) or fallback or self.clock.now()
+        now = self.clock.now()
+        stamped = received_header_time(submission, not_after=now + self._skew)
+        arrival = received_at or stamped or fallback or now
         context, verdict = await self._judge(repo, submission, inbox, arrival)
         return Evaluation(submission, context, verdict)
 
@@ -473,13 +479,21 @@ def _title(submission: Submission) -> str:
     return submission.subject.title or (submission.parts.title or "")
 
 
-def received_header_time(submission: Submission) -> dt.datetime | None:
-    """The date stamped by the topmost Received: header (the last hop, i.e. our own server)."""
+def received_header_time(
+    submission: Submission, *, not_after: dt.datetime | None = None
+) -> dt.datetime | None:
+    """The date stamped by the topmost Received: header (the last hop, i.e. our own server), in UTC.
+
+    None when there is none, it cannot be read or is out of range, or it is later than ``not_after``
+    (a stamp from the future is no server's: it would make the message look new for ever)."""
     received = submission.header("received")
     if not received or ";" not in received:
         return None
     try:
         when = email.utils.parsedate_to_datetime(received.rsplit(";", 1)[1].strip())
-    except (TypeError, ValueError, IndexError):
+        when = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    if not_after is not None and when > not_after:
+        return None
+    return when

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import tomllib
 
+import pytest
 from messages import FIXTURE_TIME, REGISTRY, submission
 from sqlalchemy import select
 
@@ -57,3 +60,27 @@ async def test_raw_utf8_and_gbk_in_ids_and_addresses_get_a_verdict(store: Store)
         replies = list(await repo.session.scalars(select(Outbox)))
     assert [r.kind for r in replies] == ["receipt"]
     assert replies[0].status == "pending"
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "Fri, 31 Dec 9999 23:59:59 -1200",  # beyond what a datetime holds in UTC
+        "in the future",  # a day ahead of our clock: no server stamped it
+        "not a date",
+    ],
+)
+async def test_a_received_stamp_that_cannot_be_ours_is_not_the_arrival(store: Store, stamp: str) -> None:
+    clock = FrozenClock(FIXTURE_TIME)
+    if stamp == "in the future":
+        stamp = email.utils.format_datetime(FIXTURE_TIME + dt.timedelta(days=1))
+    filer = pipeline(store)
+    filer.clock = clock
+    raw = submission(1, received=stamp, date=email.utils.format_datetime(FIXTURE_TIME))
+    delivered = FIXTURE_TIME - dt.timedelta(minutes=3)
+    result = await filer.process(
+        raw, inbox=Inbox.DAILY, ref=MessageRef("daily", "stamp"), delivered_at=delivered
+    )
+    assert isinstance(result, Processed)
+    assert result.verdict.outcome.value == "accepted"
+    assert result.context.received_at == delivered
