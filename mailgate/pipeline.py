@@ -20,8 +20,7 @@ from mailgate.mail.model import Attachment, Submission
 from mailgate.mail.parse import parse_message
 from mailgate.registry import Registry
 from mailgate.replies import Original, Rendered, Replies, ReplyError, ReplyFinding
-from mailgate.store import NewMessage, NewRevision, Repository, Store, StoredItem
-from mailgate.store.store import NewReply, PastVerdict
+from mailgate.store import NewMessage, NewReply, NewRevision, PastVerdict, Repository, Store, StoredItem
 from mailgate.throttle import Audience, HeldBack, Throttle, recipient_key
 from rules import Context, History, Inbox, Outcome, PriorItem, RuleRegistry, Verdict, evaluate, render
 

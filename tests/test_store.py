@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -74,7 +75,7 @@ async def test_seen_by_message_id_then_by_content_hash(store: Store) -> None:
 async def test_revisions_fold_into_one_item(store: Store) -> None:
     async with store.transaction() as repo:
         first_pk = await repo.add_message(message(), NOW)
-        item = await repo.add_revision(revision(), message_pk=first_pk, revises=None, now=NOW)
+        item = await repo.add_revision(revision(), message_pk=first_pk, revises=None, now=NOW, zone=dt.UTC)
     assert item.revision == 1
     assert item.tracking == f"20261126-{item.id:06d}"
     async with store.transaction() as repo:
@@ -85,7 +86,11 @@ async def test_revisions_fold_into_one_item(store: Store) -> None:
             message(uid=2, source_key="7:2", message_id="b@x", content_hash="1" * 64), NOW
         )
         again = await repo.add_revision(
-            revision(body="改过的正文", urgent=True), message_pk=second_pk, revises=found, now=NOW
+            revision(body="改过的正文", urgent=True),
+            message_pk=second_pk,
+            revises=found,
+            now=NOW,
+            zone=dt.UTC,
         )
     assert (again.id, again.tracking, again.revision) == (item.id, item.tracking, 2)
     async with store.transaction() as repo:
@@ -139,3 +144,21 @@ async def test_heartbeats_from_several_writers_never_collide(store: Store) -> No
     found = await beats[0].all()
     assert list(found) == ["outbox"]
     assert found["outbox"][0] == clock.now()
+
+
+@pytest.mark.parametrize(
+    ("filed", "tracking_day"),
+    [
+        (dt.datetime(2026, 12, 1, 18, 48, tzinfo=dt.UTC), "20261202"),  # 02:48 on 2 December in Beijing
+        (dt.datetime(2026, 12, 1, 15, 59, tzinfo=dt.UTC), "20261201"),  # 23:59 on 1 December in Beijing
+    ],
+)
+async def test_tracking_numbers_carry_the_filing_day_in_the_units_zone(
+    store: Store, filed: dt.datetime, tracking_day: str
+) -> None:
+    async with store.transaction() as repo:
+        pk = await repo.add_message(message(), filed)
+        item = await repo.add_revision(
+            revision(), message_pk=pk, revises=None, now=filed, zone=ZoneInfo("Asia/Shanghai")
+        )
+    assert item.tracking == f"{tracking_day}-{item.id:06d}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, column, func, literal_column, text
 
-from mailgate.store._search import FTS_TABLE, FTS_UPSERT, INDEX_DDL, MAX_WORD, PG_INDEX, terms, tokens
+from mailgate.store import FTS_TABLE, FTS_UPSERT, INDEX_DDL, MAX_WORD, PG_INDEX, terms, tokens
 
 __all__ = [
     "FTS_TABLE",

@@ -1,5 +1,29 @@
 """Persistence: the SQLAlchemy models and the store the pipeline writes to."""
 
-from mailgate.store.store import NewMessage, NewRevision, Repository, Store, StoredItem
+from mailgate.store._search import FTS_TABLE, FTS_UPSERT, INDEX_DDL, MAX_WORD, PG_INDEX, terms, tokens
+from mailgate.store.store import (
+    NewMessage,
+    NewReply,
+    NewRevision,
+    PastVerdict,
+    Repository,
+    Store,
+    StoredItem,
+)
 
-__all__ = ["NewMessage", "NewRevision", "Repository", "Store", "StoredItem"]
+__all__ = [
+    "FTS_TABLE",
+    "FTS_UPSERT",
+    "INDEX_DDL",
+    "MAX_WORD",
+    "PG_INDEX",
+    "NewMessage",
+    "NewReply",
+    "NewRevision",
+    "PastVerdict",
+    "Repository",
+    "Store",
+    "StoredItem",
+    "terms",
+    "tokens",
+]

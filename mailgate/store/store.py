@@ -429,8 +429,8 @@ class Repository:
         message_pk: int,
         revises: StoredItem | None,
         now: dt.datetime,
+        zone: dt.tzinfo,
         late: bool = False,
-        zone: dt.tzinfo = dt.UTC,
     ) -> StoredItem:
         """File an accepted message: a new item, or the next revision of ``revises``. A new item's
         tracking number carries the filing date in ``zone`` (the units' time zone)."""

@@ -133,7 +133,9 @@ class Desk:
                     phone=None,
                     signed_on=None,
                 )
-                item = await repo.add_revision(revision, message_pk=pk, revises=None, now=at)
+                item = await repo.add_revision(
+                    revision, message_pk=pk, revises=None, now=at, zone=self.settings.zone
+                )
                 ids.append(item.id)
         return ids
 
