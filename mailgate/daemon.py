@@ -395,8 +395,12 @@ class Daemon:
                 self._claims_left = False
 
     async def _send_one(self, reply: DueReply) -> None:
+        began = False  # the row is ``sending``: from here on the data may reach the recipient
+
         async def before_data() -> None:
+            nonlocal began
             await self.queue.sending(reply.id)
+            began = True
 
         try:
             await self.transport.send(
@@ -409,7 +413,12 @@ class Daemon:
             log.error("reply_failed", outbox_id=reply.id, error=error, permanent=True)
             await self._settle(lambda: self.queue.failed(reply.id, error, reply.attempts + 1))
         except TransportError as exc:
-            await self._retry(reply, str(exc))
+            if began:  # a timeout or a lost connection once the data began: maybe delivered, never resent
+                error = str(exc)
+                log.error("reply_unknown", outbox_id=reply.id, error=error)
+                await self._settle(lambda: self.queue.unknown(reply.id, error, reply.attempts + 1))
+            else:
+                await self._retry(reply, str(exc))
         else:
             sent_at = self.clock.now()
             await self._settle(lambda: self.queue.sent(reply.id, sent_at))

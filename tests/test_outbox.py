@@ -103,6 +103,20 @@ async def test_only_the_claiming_worker_may_send_and_settle_a_reply(store: Store
         await mine.sending(second)
 
 
+async def test_a_reply_whose_data_began_to_go_out_is_never_pending_again(store: Store) -> None:
+    [reply] = await queue_replies(store, 1)
+    queue = OutboxQueue(store)
+    await queue.claim(NOW)
+    await queue.sending(reply)
+    assert not await queue.retry(reply, "timed out", 1, NOW)  # it may have been delivered
+    assert (await statuses(store))[reply] == ("sending", queue.worker)
+    assert await queue.unknown(reply, "timed out", 1)
+    assert (await statuses(store))[reply] == ("unknown", None)
+    assert await queue.claim(NOW + dt.timedelta(days=1)) == []
+    async with store.reading() as repo:
+        assert (await read_counters(repo.session)).get(counter_names.REPLIES + "unknown") == 1
+
+
 async def test_a_start_marks_what_was_being_sent_unknown_and_returns_what_was_only_claimed(
     store: Store,
 ) -> None:

@@ -118,12 +118,27 @@ class OutboxQueue:
         )
 
     async def retry(self, outbox_id: int, error: str, attempts: int, at: dt.datetime) -> bool:
+        """Back to ``pending`` for another try at ``at``: only a reply whose data has not begun to go
+        out (still ``claimed``); one already ``sending`` may have been delivered, see :meth:`unknown`."""
         return await self._set(
             outbox_id,
-            ("claimed", "sending"),
+            ("claimed",),
             status="pending",
             attempts=attempts,
             next_attempt_at=at,
+            last_error=error,
+            claimed_by=None,
+        )
+
+    async def unknown(self, outbox_id: int, error: str, attempts: int) -> bool:
+        """The send failed after the data began to go out: it may have been delivered, so it is left
+        ``unknown`` for ops to check and never sent again."""
+        return await self._set(
+            outbox_id,
+            ("sending",),
+            {counters.REPLIES + "unknown": 1},
+            status="unknown",
+            attempts=attempts,
             last_error=error,
             claimed_by=None,
         )
