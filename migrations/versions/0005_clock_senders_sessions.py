@@ -26,6 +26,17 @@ def upgrade() -> None:
         batch_op.create_index("ix_outbox_audience_due", ["audience", "next_attempt_at"], unique=False)
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("session_version", sa.Integer(), server_default="0", nullable=False))
+    # Replies already on file count for the rate limits from the first day: keyed by their mailbox, and
+    # addressed to an officer when the address is registered.
+    op.execute(
+        """
+        UPDATE outbox SET recipient_key = lower(recipient),
+            audience = CASE
+                WHEN EXISTS (SELECT 1 FROM officers WHERE lower(officers.email) = lower(outbox.recipient))
+                THEN 'officer' ELSE 'stranger' END
+        WHERE kind <> 'alert'
+        """
+    )
 
 
 def downgrade() -> None:
