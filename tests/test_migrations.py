@@ -37,7 +37,8 @@ OLD_ROWS = (
     "INSERT INTO units (id, name, aliases, series) VALUES ('天河区', '天河区政府办', '[]', 'district')",
     "INSERT INTO officers (email, name, unit, active) VALUES ('xxy@th.gz.gov.cn', '张三', '天河区', true)",
     "INSERT INTO messages (mailbox, content_hash, size, subject, received_at, processed_at, verdict,"
-    " findings) VALUES ('daily', 'h', 1, 's', '2026-11-26 02:00:00', '2026-11-26 02:00:00', 'rejected', '[]')",
+    " findings) VALUES ('daily', 'h', 1, 's', '2026-11-26 02:00:00', '2026-11-26 02:00:00',"
+    " 'rejected', '[]')",
     *(
         "INSERT INTO outbox (message_pk, kind, sender, recipient, reply_message_id, raw, status, attempts,"
         f" next_attempt_at, created_at) VALUES ((SELECT min(id) FROM messages), '{kind}', 'inf@gzy.gov.cn',"
