@@ -88,10 +88,36 @@ def test_commissions_are_added_once(workdir: Path) -> None:
     assert added.returncode == 0, added.stderr
     assert "2026-12-10T23:59:59+08:00" in added.stdout
     again = mailgate(workdir, "commission", "add", "GZ2026-12", "--topic", "x", "--deadline", "2026-12-11")
-    assert again.returncode == 1
-    assert "already exists" in again.stderr
+    assert again.returncode == 2
+    assert again.stderr == "mailgate: commission 'GZ2026-12' already exists\n"
     bad = mailgate(workdir, "commission", "add", "X", "--topic", "x", "--deadline", "soon")
     assert bad.returncode == 2
+    assert bad.stderr == "mailgate: the deadline 'soon' is not an ISO 8601 date or date-time\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("X", "--topic", "x", "--deadline", "0001-01-01T00:00"), "the deadline is not within the years"),
+        (
+            ("X", "--topic", "x", "--deadline", "9999-12-31T23:59-12:00"),
+            "the deadline is not within the years",
+        ),
+        (
+            ("X", "--topic", "年终\x1b[2J总结", "--deadline", "2026-12-10"),
+            "the topic contains a control character",
+        ),
+        (("X\x07", "--topic", "x", "--deadline", "2026-12-10"), "the code contains a control character"),
+    ],
+)
+def test_a_commission_no_database_can_hold_is_refused_in_one_line(
+    workdir: Path, args: tuple[str, ...], said: str
+) -> None:
+    refused = mailgate(workdir, "commission", "add", *args)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"mailgate: {said}")
+    assert refused.stderr.count("\n") == 1
+    assert "Traceback" not in refused.stderr
 
 
 def test_a_missing_password_file_stops_the_daemon_at_start(workdir: Path) -> None:

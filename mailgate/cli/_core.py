@@ -266,22 +266,33 @@ def commission_add(
 ) -> None:
     """Record a commission; answers after its deadline are flagged late."""
     settings, _ = load_or_exit(config, None)
-    when = _parse_deadline(deadline, settings.zone)
-    from mailgate.store.registry import add_commission
+    from mailgate.store.registry import InvalidCommissionError, add_commission, check_commission
 
-    with_store(settings, lambda store: add_commission(store, code.strip(), topic.strip(), when))
+    code, topic = code.strip(), topic.strip()
+    try:
+        when = _parse_deadline(deadline, settings.zone)
+        check_commission(code, topic, when)
+    except InvalidCommissionError as exc:
+        typer.echo(f"mailgate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    with_store(settings, lambda store: add_commission(store, code, topic, when, clock=SYSTEM_CLOCK))
     typer.echo(f"commission {code} added, deadline {when.isoformat()}")
 
 
 def _parse_deadline(value: str, zone: dt.tzinfo) -> dt.datetime:
-    """A deadline: a date means the end of that day in the units' time zone."""
+    """A deadline: a date means the end of that day in the units' time zone (else
+    ``InvalidCommissionError``)."""
+    from mailgate.store.registry import InvalidCommissionError
+
     try:
         if len(value) == 10:
             day = dt.date.fromisoformat(value)
             return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone)
         when = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an ISO 8601 date: {value!r}", param_hint="--deadline") from exc
+    except ValueError:
+        raise InvalidCommissionError(
+            "deadline", f"the deadline {value!r} is not an ISO 8601 date or date-time"
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=zone)
 
 

@@ -17,9 +17,18 @@ from starlette.routing import Route
 
 from mailgate.desk import users
 from mailgate.desk.users import ROLES, RefusedChangeError, UserView
-from mailgate.errors import RegistryError, StoreError
+from mailgate.errors import RegistryError
 from mailgate.registry import Officer, Registry, Series, Unit, dump_registry
-from mailgate.store.registry import add_commission, commissions, load_registry, replace_registry
+from mailgate.store.registry import (
+    CODE_LENGTH,
+    DEADLINE_YEARS,
+    DuplicateCommissionError,
+    InvalidCommissionError,
+    add_commission,
+    commissions,
+    load_registry,
+    replace_registry,
+)
 from mailgate.web._base import (
     MAX_PART,
     action,
@@ -203,8 +212,12 @@ def _conflicts(units: list[Unit], officers: list[Officer]) -> list[str]:
 
 
 async def commissions_page(request: Request, user: UserView) -> Response:
+    return await _commissions(request, user, 200)
+
+
+async def _commissions(request: Request, user: UserView, status_code: int) -> Response:
     context = {"commissions": await commissions(desk(request).store), "now": desk(request).clock.now()}
-    return render(request, "commissions.html", context, user=user)
+    return render(request, "commissions.html", context, user=user, status_code=status_code)
 
 
 def parse_deadline(value: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -215,24 +228,41 @@ def parse_deadline(value: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
+#: The parts of a commission, as the form names them.
+COMMISSION_FIELDS = {"code": "代码", "topic": "主题", "deadline": "截止时间"}
+
+
 async def commission_add(request: Request, user: UserView, form: FormData) -> Response:
+    """Add a commission; a part missing or unusable is refused with 400 (409 for a code in use), the
+    form's page saying which. A failing store reaches the desk's error page."""
+    state = desk(request)
     code, topic = field(form, "code"), field(form, "topic")
     try:
-        deadline = parse_deadline(field(form, "deadline"), desk(request).zone)
+        deadline = parse_deadline(field(form, "deadline"), state.zone)
     except ValueError:
-        deadline = None
-    if not code or not topic or deadline is None or len(code) > 64:
-        flash(
-            request, "约稿未添加：请填写代码（不超过 64 个字符）、主题和截止时间（如 2026-12-01）。", "error"
-        )
-        return RedirectResponse("/commissions", status_code=303)
+        return await _commission_refused(request, user, _commission_problem("deadline"), 400)
     try:
-        await add_commission(desk(request).store, code, topic, deadline)
-    except StoreError:
-        flash(request, f"约稿未添加：代码 {code} 已存在，请换一个代码。", "error")
-    else:
-        flash(request, f"已添加约稿 {code}。")
+        await add_commission(state.store, code, topic, deadline, clock=state.clock)
+    except DuplicateCommissionError:
+        return await _commission_refused(request, user, f"代码 {code} 已存在，请换一个代码", 409)
+    except InvalidCommissionError as exc:
+        return await _commission_refused(request, user, _commission_problem(exc.field), 400)
+    flash(request, f"已添加约稿 {code}。")
     return RedirectResponse("/commissions", status_code=303)
+
+
+def _commission_problem(part: str) -> str:
+    if part == "code":
+        return f"{COMMISSION_FIELDS['code']}须填写，不超过 {CODE_LENGTH} 个字符，且不含控制字符"
+    if part == "topic":
+        return f"{COMMISSION_FIELDS['topic']}须填写，且不含控制字符"
+    first, last = DEADLINE_YEARS[0], DEADLINE_YEARS[-1]
+    return f"{COMMISSION_FIELDS['deadline']}须为 {first} 年至 {last} 年间的日期或时间（如 2026-12-01）"
+
+
+async def _commission_refused(request: Request, user: UserView, problem: str, status_code: int) -> Response:
+    flash(request, f"约稿未添加：{problem}。", "error")
+    return await _commissions(request, user, status_code)
 
 
 async def users_page(request: Request, user: UserView) -> Response:

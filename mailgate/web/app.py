@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
-from mailgate.errors import ConfigurationError
+from mailgate.errors import ConfigurationError, StoreError
 from mailgate.store import Store
 from mailgate.web import _admin, _auth, _health, _log, _queue
 from mailgate.web._base import MAX_PART, Desk, desk, error_page, make_templates, signed_in
@@ -107,7 +107,12 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={HTTPException: _http_error, ValueError: _bad_input, Exception: _server_error},
+        exception_handlers={
+            HTTPException: _http_error,
+            ValueError: _bad_input,
+            StoreError: _store_unavailable,
+            Exception: _server_error,
+        },
     )
     app.state.desk = Desk(
         settings=settings,
@@ -146,6 +151,15 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
     user = await signed_in(request) if "session" in request.scope else None
     reason = "提交的内容有误，无法处理。请返回上一页检查后重新提交。"
     return error_page(request, user, 400, "请求有误", reason)
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    """The database could not be reached: 503, one line, and no try at who is signed in (that reads it)."""
+    log.warning("desk_store_unavailable", path=request.url.path, error=type(exc).__name__)
+    reason = "数据库暂时无法访问，请稍后重试；如果一再出现，请联系运维。"
+    response = error_page(request, None, 503, "暂时无法处理", reason)
+    response.headers["retry-after"] = "30"
+    return response
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
