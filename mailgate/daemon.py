@@ -81,6 +81,10 @@ class Daemon:
         self._store_down = False
         #: The outbox worker may hold claims it could not give back (the database failed meanwhile).
         self._claims_left = False
+        #: The instance lock's take (``InstanceLock.taken``) after which the replies left in other
+        #: workers' hands were last recovered; whoever finds the lock taken again recovers them first.
+        self._recovered_for = 0
+        self._recovering = asyncio.Lock()
 
     def stop(self) -> None:
         """Finish the message in hand, then stop."""
@@ -98,11 +102,7 @@ class Daemon:
         keeper = asyncio.create_task(self.lock.keep()) if self.lock is not None else None
         work: asyncio.Task[None] | None = None
         try:
-            interrupted = await self.queue.interrupted()
-            if interrupted.unknown:
-                log.warning("replies_interrupted", count=interrupted.unknown)
-            if interrupted.returned:
-                log.info("replies_unclaimed", count=interrupted.returned)
+            await self._recover(self.lock.taken if self.lock is not None else 0)
             log.info("daemon_started", inboxes=[s.inbox.value for s in self.sources], once=once)
             work = asyncio.create_task(self._work(once=once))
             await self._until_stopped(asyncio.shield(work))
@@ -177,10 +177,37 @@ class Daemon:
         return not self.stopping.is_set() and (self.lock is None or self.lock.held)
 
     async def _until_held(self) -> bool:
-        """Wait while the instance lock is lost; False when the daemon stops meanwhile."""
-        if self.lock is not None and not self.lock.held:
-            await self._until_stopped(self.lock.wait_held())
+        """Wait while the instance lock is lost; False when the daemon stops meanwhile.
+
+        Once the lock is taken back, and before any work resumes, the replies the instance that held
+        it meanwhile left claimed or ``sending`` are recovered, as at a start (retried while the
+        database is unavailable)."""
+        backoff = Backoff(STORE_RETRY_MIN, STORE_RETRY_MAX)
+        while self.lock is not None and not self.stopping.is_set():
+            if not self.lock.held:
+                await self._until_stopped(self.lock.wait_held())
+                continue
+            if self._recovered_for == self.lock.taken:
+                break
+            try:
+                async with self._recovering:  # one part recovers; the others wait for it
+                    if self._recovered_for != self.lock.taken and self.lock.held:
+                        await self._recover(self.lock.taken)
+            except (StoreError, StoreDataError) as exc:
+                delay = next(backoff)
+                self._store_failed("outbox", exc, delay)
+                await self._until_stopped(asyncio.sleep(delay))
         return not self.stopping.is_set()
+
+    async def _recover(self, taken: int) -> None:
+        """Settle the replies other workers left in hand: ``unknown`` if being sent, else pending."""
+        interrupted = await self.queue.interrupted()
+        self._recovered_for = taken
+        if interrupted.unknown:
+            log.warning("replies_interrupted", count=interrupted.unknown)
+        if interrupted.returned:
+            log.info("replies_unclaimed", count=interrupted.returned)
+            self.outbox_wakeup.set()
 
     # -- inboxes ---------------------------------------------------------------------------
 

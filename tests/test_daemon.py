@@ -20,6 +20,8 @@ from databases import PG_DSN
 from messages import FIXTURE_TIME, REGISTRY, submission
 from sqlalchemy import func, select
 from tcpproxy import TcpProxy
+from test_outbox import queue_replies, statuses
+from test_store import NOW
 
 from mailgate import daemon as daemon_module
 from mailgate.app import build_daemon
@@ -30,8 +32,9 @@ from mailgate.errors import StoreDataError
 from mailgate.store import Store
 from mailgate.store import lock as lock_module
 from mailgate.store import store as store_module
-from mailgate.store.lock import instance_lock
+from mailgate.store.lock import InstanceLock, instance_lock
 from mailgate.store.models import Failure, Heartbeat, Message, Outbox
+from mailgate.store.outbox import ClaimLostError, OutboxQueue
 
 _names = itertools.count(1)
 
@@ -456,6 +459,42 @@ async def test_the_daemon_pauses_while_its_instance_lock_is_lost(
     assert events.count("instance_lock_lost") == 1
     assert events.count("instance_lock_regained") == 1
     assert len(world.replies()) == 2
+
+
+class HandedLock(InstanceLock):
+    """An instance lock the test loses and gives back, as another instance takes it meanwhile."""
+
+    async def _take(self) -> None:
+        return None
+
+    async def _drop(self) -> None:
+        return None
+
+
+async def test_replies_another_instance_left_in_hand_are_recovered_when_the_lock_is_taken_back(
+    store: Store, tmp_path: Path
+) -> None:
+    world = World(tmp_path, store, FrozenClock(NOW + dt.timedelta(minutes=1)))
+    lock = HandedLock()
+    await lock.acquire()
+    world.deliver(world.submission(1))
+    running = Watching(await build_daemon(world.settings, store, clock=world.clock, lock=lock))
+    try:
+        await running.until(lambda: len(world.replies()) == 1)
+        lock._set_held(False)  # another instance has the lock now, and sends, then loses it too
+        [began, claimed] = await queue_replies(store, 2)
+        other = OutboxQueue(store, worker="other-instance")
+        assert [r.id for r in await other.claim(NOW)] == [began, claimed]
+        await other.sending(began)
+        lock._set_held(True)
+        await running.until(lambda: len(world.replies()) == 2)
+    finally:
+        await running.stop()
+    found = await statuses(store)
+    assert found[began] == ("unknown", None)  # its data may have gone out: never sent again
+    assert found[claimed] == ("sent", None)
+    with pytest.raises(ClaimLostError):
+        await other.sending(claimed)
 
 
 _ADVISORY = "SELECT {} FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted = $2"

@@ -136,6 +136,20 @@ async def test_a_start_marks_what_was_being_sent_unknown_and_returns_what_was_on
         await crashed.sending(claimed)
 
 
+async def test_a_recovery_leaves_the_recovering_workers_own_replies_to_it(store: Store) -> None:
+    """After the instance lock is taken back, the daemon's own send in flight is its own to settle."""
+    [mine, theirs] = await queue_replies(store, 2)
+    me, other = OutboxQueue(store), OutboxQueue(store)
+    await me.claim(NOW, limit=1)
+    await me.sending(mine)
+    await other.claim(NOW)
+    await other.sending(theirs)
+    found = await me.interrupted()
+    assert (found.unknown, found.returned) == (1, 0)
+    assert await statuses(store) == {mine: ("sending", me.worker), theirs: ("unknown", None)}
+    assert await me.sent(mine, NOW)
+
+
 async def test_counters_follow_messages_findings_latency_and_final_reply_states(store: Store) -> None:
     findings = [
         {"rule": "identifier", "severity": "reject", "reason": "other_unit", "params": {}},

@@ -43,6 +43,8 @@ class InstanceLock:
     def __init__(self) -> None:
         self._held = asyncio.Event()
         self._lost = asyncio.Event()
+        #: How many times the lock has been taken (the first time, then once after every loss).
+        self.taken = 0
 
     @property
     def held(self) -> bool:
@@ -58,6 +60,8 @@ class InstanceLock:
 
     def _set_held(self, held: bool) -> None:
         if held:
+            if not self._held.is_set():
+                self.taken += 1
             self._lost.clear()
             self._held.set()
         else:

@@ -165,13 +165,15 @@ class OutboxQueue:
             return _rowcount(result)
 
     async def interrupted(self) -> Interrupted:
-        """At start (holding the instance lock, so no other worker is running): replies left ``sending``
-        by a daemon that stopped mid-send become ``unknown``; replies it had only claimed are pending."""
+        """Holding the instance lock (at start, and each time it is taken back, so that no other worker
+        may go on): replies another worker left ``sending`` become ``unknown``; replies it had only
+        claimed are pending. This worker's own replies are its own to settle, and left as they are."""
+        others = Outbox.claimed_by.is_(None) | (Outbox.claimed_by != self.worker)
         async with self.store.transaction() as repo:
             unknown = _rowcount(
                 await repo.session.execute(
                     update(Outbox)
-                    .where(Outbox.status == "sending")
+                    .where(Outbox.status == "sending", others)
                     .values(
                         status="unknown",
                         claimed_by=None,
@@ -181,7 +183,9 @@ class OutboxQueue:
             )
             returned = _rowcount(
                 await repo.session.execute(
-                    update(Outbox).where(Outbox.status == "claimed").values(status="pending", claimed_by=None)
+                    update(Outbox)
+                    .where(Outbox.status == "claimed", others)
+                    .values(status="pending", claimed_by=None)
                 )
             )
             await counters.add(repo.session, {counters.REPLIES + "unknown": unknown})
