@@ -139,7 +139,8 @@ async def apply(
 
 
 async def _preview_one(pipeline: Pipeline, ref: ReplayRef) -> ReplayPreview:
-    async with pipeline.store.transaction() as repo:
+    """What replaying ``ref`` would do, from a read-only snapshot (the rules run without the write lock)."""
+    async with pipeline.store.reading() as repo:
         plan = _plan_message if ref.kind == "message" else _plan_failure
         planned, _ = await plan(pipeline, repo.session, ref)
     return planned

@@ -24,7 +24,8 @@ class StoreCheckpoints:
         self.clock = clock
 
     async def load(self, mailbox: str) -> Checkpoint | None:
-        async with self.store.transaction() as repo:
+        """The checkpoint last saved for ``mailbox`` (a read-only snapshot: it never waits for the writer)."""
+        async with self.store.reading() as repo:
             row = await repo.session.get(CheckpointRow, mailbox)
             return None if row is None else Checkpoint(row.uidvalidity, row.last_uid)
 
@@ -66,8 +67,8 @@ class Failures:
         self.clock = clock
 
     async def known(self, mailbox: str) -> dict[str, FailureState]:
-        """Every message of ``mailbox`` that has failed, by source key (usually none)."""
-        async with self.store.transaction() as repo:
+        """Every message of ``mailbox`` that has failed, by source key (usually none; read-only)."""
+        async with self.store.reading() as repo:
             rows = await repo.session.scalars(select(Failure).where(Failure.mailbox == mailbox))
             return {r.source_key: FailureState(r.attempts, _quarantined(r)) for r in rows}
 
@@ -106,7 +107,8 @@ class Failures:
             return FailureState(row.attempts, row.quarantined_at is not None)
 
     async def quarantined_count(self) -> int:
-        async with self.store.transaction() as repo:
+        """How many messages are quarantined and not released (read-only)."""
+        async with self.store.reading() as repo:
             count = await repo.session.scalar(
                 select(func.count())
                 .select_from(Failure)

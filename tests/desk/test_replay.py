@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import itertools
 from pathlib import Path
@@ -290,6 +291,24 @@ async def test_a_quarantined_message_is_processed_released_and_no_longer_quarant
     assert desk.folder(".Processed") == [name]
     assert await desk.count(Message) == 1
     assert [m["X-Mailgate-Tracking"] for m in desk.replies()] == [done.tracking]
+
+
+async def test_a_preview_runs_beside_the_writer_and_sees_only_what_it_committed(desk: Desk) -> None:
+    """The rules run without the write lock: the daemon neither waits for a preview nor blocks it."""
+    await desk.registry(WITHOUT_OFFICER)
+    desk.deliver(submission(1))
+    await desk.run_once()
+    rejected = await desk.message("1.test@th.gz.gov.cn")
+    await desk.registry(REGISTRY)
+    ref = ReplayRef("message", rejected.id)
+    async with desk.store.transaction() as repo:  # the writer, in the middle of its work
+        row = await repo.session.get(Message, rejected.id)
+        assert row is not None
+        row.verdict = "ignored"
+        await repo.session.flush()
+        [seen] = await asyncio.wait_for(preview(desk.store, desk.settings, [ref]), 10)
+        assert (seen.old_verdict, seen.new_verdict) == ("rejected", "accepted")
+        row.verdict = "rejected"
 
 
 async def test_an_unknown_reference_is_refused(desk: Desk) -> None:
