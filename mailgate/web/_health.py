@@ -14,19 +14,26 @@ from mailgate.web._base import desk, render, view
 from mailgate.web._queue import INBOX_LABELS
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+#: All /healthz says of a database failure to a desk reachable beyond loopback.
+DATABASE_UNAVAILABLE = "database unavailable"
 
 
 async def status_page(request: Request, user: UserView) -> Response:
     state = desk(request)
-    health = await status(state.store, state.settings)
+    health = await status(state.store, state.settings, clock=state.clock)
     context = {"health": health, "inbox_labels": INBOX_LABELS, "stale": state.settings.web.stale_seconds}
     return render(request, "status.html", context, user=user)
 
 
 async def healthz(request: Request) -> Response:
+    """Health for load balancers, open to all: beyond loopback, why the database failed is said only in
+    kind (its error may name the database's host and port)."""
     state = desk(request)
-    health = await status(state.store, state.settings)
-    return JSONResponse(health.to_json(), status_code=200 if health.healthy else 503)
+    health = await status(state.store, state.settings, clock=state.clock)
+    body = health.to_json()
+    if not health.database and request.app.state.loopback is not True:
+        body["error"] = DATABASE_UNAVAILABLE
+    return JSONResponse(body, status_code=200 if health.healthy else 503)
 
 
 async def metrics(request: Request) -> Response:
@@ -47,7 +54,8 @@ async def metrics(request: Request) -> Response:
             return _text(
                 "metrics need a bearer token\n", 401, {"www-authenticate": 'Bearer realm="mailgate metrics"'}
             )
-    return Response(await metrics_text(state.store, state.settings), media_type=PROMETHEUS_TEXT)
+    text = await metrics_text(state.store, state.settings, clock=state.clock)
+    return Response(text, media_type=PROMETHEUS_TEXT)
 
 
 def _text(body: str, status_code: int, headers: dict[str, str] | None = None) -> Response:

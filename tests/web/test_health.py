@@ -11,12 +11,14 @@ from messages import submission
 from sqlalchemy import delete, update
 from tcpproxy import TcpProxy
 
+from mailgate.clock import FrozenClock
 from mailgate.config import Settings
 from mailgate.desk.health import status
 from mailgate.store import NewMessage, Store
 from mailgate.store.models import Failure, Heartbeat, Item, Message, Outbox, Revision
 from mailgate.store.state import Heartbeats
-from web.conftest import Client, make_app
+from mailgate.web import create_app
+from web.conftest import SECRET, Client, make_app
 
 MakeClient = Callable[[str | None], Awaitable[Client]]
 
@@ -258,3 +260,55 @@ async def test_the_status_page_shows_unreadable_maildir_files(desk: Desk, client
     assert page.status_code == 200
     assert "<dt>无法读取</dt>" in page.text
     assert "2 个文件" in page.text
+
+
+async def test_health_status_and_metrics_judge_silence_by_the_desks_clock(desk: Desk) -> None:
+    beat_at = dt.datetime(2031, 3, 1, 8, 0, tzinfo=dt.UTC)  # far from the machine's clock
+    clock = FrozenClock(beat_at + dt.timedelta(seconds=5))
+    beats = Heartbeats(desk.store, FrozenClock(beat_at))
+    for component in ("inbox:daily", "inbox:commissioned"):
+        await beats.beat(component, connected=True, handled=0, waiting=0)
+    await beats.beat("outbox", pending=0)
+    settings = Settings()
+    app = create_app(settings, desk.store, secret_key=SECRET, clock=clock)
+    ops, scraper = Client(app), Client(app)
+    try:
+        assert (await ops.login("ops")).status_code == 303
+        fresh = await scraper.get("/healthz")
+        assert fresh.status_code == 200
+        assert fresh.json()["checked_at"] == clock.now().isoformat()
+        assert fresh.json()["inboxes"]["daily"]["age_seconds"] == 5.0
+        assert _samples((await scraper.get("/metrics")).text)['mailgate_inbox_up{inbox="daily"}'] == 1
+        assert "（5 秒前）" in (await ops.get("/status")).text
+        clock.advance(dt.timedelta(seconds=settings.web.stale_seconds + 1))
+        stale = await scraper.get("/healthz")
+        assert stale.status_code == 503
+        assert stale.json()["inboxes"]["daily"]["up"] is False
+        assert _samples((await scraper.get("/metrics")).text)['mailgate_inbox_up{inbox="daily"}'] == 0
+    finally:
+        await ops.http.aclose()
+        await scraper.http.aclose()
+
+
+async def test_beyond_loopback_healthz_says_only_that_the_database_is_unavailable(database_url: str) -> None:
+    """The driver's error names the database's host and port: said in full on loopback only."""
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        proxy.refuse()
+        sqlite = database_url.startswith("sqlite")
+        store = Store(
+            "sqlite+aiosqlite:////nonexistent/directory/x.db" if sqlite else proxy.url(database_url)
+        )
+        public, local = Client(make_app(store, host="0.0.0.0")), Client(make_app(store, host="127.0.0.1"))
+        try:
+            outside = await public.get("/healthz")
+            assert str(proxy.port) not in outside.text
+            assert outside.status_code == 503
+            assert (outside.json()["database"], outside.json()["error"]) == (False, "database unavailable")
+            inside = (await local.get("/healthz")).json()["error"]
+            assert inside.startswith("database unavailable: ")
+            assert len(inside) > len("database unavailable: ")
+            assert (str(proxy.port) in inside) is not sqlite  # the operator on the machine sees where
+        finally:
+            await public.http.aclose()
+            await local.http.aclose()
+            await store.close()
