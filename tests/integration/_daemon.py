@@ -309,9 +309,10 @@ class Child:
             connection.close()
 
     def progress(self) -> tuple[int, int]:
-        """Messages with a verdict, and replies not yet through (pending, or in the middle of a send)."""
+        """Messages with a verdict, and replies not yet through (pending, claimed, or in the middle of a
+        send)."""
         rows = self.query(
             "SELECT (SELECT count(*) FROM messages),"
-            " (SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending'))"
+            " (SELECT count(*) FROM outbox WHERE status IN ('pending', 'claimed', 'sending'))"
         )
         return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
