@@ -268,6 +268,35 @@ async def test_a_value_the_database_refuses_fails_that_message_only_and_the_inbo
     assert failure.message_id == "1.test@th.gz.gov.cn"  # the header fields are kept all the same
 
 
+async def test_a_file_the_work_cannot_read_inside_a_transaction_fails_that_message_not_the_store(
+    world: World,
+) -> None:
+    """An OSError of the work itself (a reply template it cannot read) inside a transaction is the
+    message's failure, counted against it; taken for an outage, it would stall the inbox for ever."""
+    poison = world.deliver(world.submission(1))
+    fine = world.deliver(world.submission(2, title="越秀区老城区改造"))
+
+    def unreadable(daemon: Daemon) -> None:
+        real = daemon.pipeline.process
+
+        async def process(raw: bytes, **kwargs: Any) -> Any:
+            if b"<1.test@" not in raw:
+                return await real(raw, **kwargs)
+            async with daemon.store.transaction():
+                return (world.root / "templates" / "receipt.txt").read_text(encoding="utf-8")
+
+        daemon.pipeline.process = process  # type: ignore[method-assign]
+
+    await world.run_once(unreadable)
+    assert world.folder(".Processed") == [fine]
+    assert poison in [p.name for p in (world.root / "daily" / "new").iterdir()]
+    async with world.store.reading() as repo:
+        failure = await repo.session.scalar(select(Failure))
+    assert failure is not None
+    assert failure.attempts == 1
+    assert failure.last_error.startswith("FileNotFoundError")
+
+
 def eight_bit(raw: bytes) -> bytes:
     """``raw`` with header fields in raw 8-bit bytes, as broken mailers send them: GBK and Latin-1 in
     Subject and From, invalid UTF-8 in the Message-ID, a NUL and stray bytes in a field of their own."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import pytest
@@ -17,6 +18,7 @@ from mailgate.store import Store
 from mailgate.store import store as store_module
 from mailgate.store.models import Heartbeat, Message
 from mailgate.store.state import Heartbeats
+from mailgate.store.store import Repository
 
 #: Words that would mean SQL, or the values bound to it, made it into an error message.
 SQL_WORDS = ("SELECT", "INSERT", "UPDATE", "parameters", "[SQL", "Background on this error")
@@ -191,6 +193,63 @@ async def test_errors_of_the_work_itself_pass_through_unchanged(store: Store) ->
         await work()
     async with store.reading() as repo:  # rolled back
         assert (await repo.session.execute(select(Message.id))).all() == []
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        FileNotFoundError(2, "No such file or directory", "templates/receipt.txt"),
+        ConnectionResetError("the caller's own socket"),
+        TimeoutError(),
+        UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+    ],
+    ids=["file", "socket", "timeout", "decode"],
+)
+async def test_an_os_error_of_the_callers_own_work_is_no_outage(store: Store, raised: Exception) -> None:
+    """A template file the reply cannot read is the message's trouble: taken for an outage, the daemon
+    would retry it for ever and the inbox would stall behind it."""
+
+    async def write() -> None:
+        async with store.transaction() as repo:
+            await repo.add_message(message(), NOW)
+            raise raised
+
+    async def read() -> None:
+        async with store.reading() as repo:
+            await repo.session.execute(select(Message.id))
+            raise raised
+
+    for work in (write, read):
+        with pytest.raises(type(raised)) as caught:
+            await work()
+        assert caught.value is raised
+    async with store.reading() as repo:  # rolled back, and the store is fine
+        assert (await repo.session.execute(select(Message.id))).all() == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_connection_dropped_inside_a_transaction_is_still_an_outage(database_url: str) -> None:
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        store = Store(proxy.url(database_url))
+        try:
+            await store.create_schema()
+            for scope in (store.transaction, store.reading):
+                with pytest.raises(StoreError) as raised:
+                    await _across_a_drop(scope, proxy)
+                assert not isinstance(raised.value, StoreDataError)
+                assert_clean(raised.value)
+            await _write_one(store, 1)  # and a new connection serves the next piece of work
+        finally:
+            await store.close()
+
+
+async def _across_a_drop(
+    scope: Callable[[], AbstractAsyncContextManager[Repository]], proxy: TcpProxy
+) -> None:
+    async with scope() as repo:
+        await repo.session.execute(select(Message.id))
+        proxy.drop()
+        await repo.session.execute(select(Message.id))
 
 
 def test_a_url_no_driver_can_use_is_a_configuration_error() -> None:

@@ -18,6 +18,8 @@ _PG_OUTAGE = frozenset({"08", "25", "28", "3D", "40", "42", "53", "55", "57", "5
 #: Of those, classes whose server message names no value (a host, a role, a database): said in full.
 _PG_SAYABLE = frozenset({"08", "28", "3D", "53", "57", "58"})
 _LIMIT = 200
+#: The packages whose code talks to the database: an exception raised in them is the database's.
+_DATABASE_PACKAGES = frozenset({"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3"})
 
 
 def translate(exc: BaseException) -> MailgateError | None:
@@ -37,6 +39,21 @@ def translate(exc: BaseException) -> MailgateError | None:
         if outage
         else StoreDataError(f"the database refused the data: {reason}")
     )
+
+
+def from_database(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the database layer: an exception of SQLAlchemy or of a driver, or
+    one (an OSError, a UnicodeError in binding a value) raised inside their code. An exception the
+    caller's own code raises (reading a file, decoding bytes) is not, whatever its class."""
+    if isinstance(exc, sa.SQLAlchemyError | sqlite3.Error) or _is_asyncpg(exc):
+        return True
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.split(".", 1)[0] in _DATABASE_PACKAGES
 
 
 def _root(exc: Exception) -> BaseException | None:

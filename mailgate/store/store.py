@@ -19,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 
 from mailgate.errors import ConfigurationError, StoreError
 from mailgate.store import counters
-from mailgate.store._errors import translate
+from mailgate.store._errors import from_database, translate
 from mailgate.store._search import FTS_UPSERT, INDEX_DDL, terms
 from mailgate.store.models import Base, Commission, Item, Message, Outbox, Revision
 
@@ -174,30 +174,43 @@ class Store:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repository]:
-        """A repository for reading only: a consistent snapshot that never waits for the writer."""
-        with translated():
-            # Closing the session ends the transaction without expiring what was loaded.
-            async with self._sessions() as session:
+        """A repository for reading only: a consistent snapshot that never waits for the writer.
+
+        The caller's own exceptions inside the block pass through as they are (see :meth:`transaction`)."""
+        # Closing the session ends the transaction without expiring what was loaded.
+        session = self._sessions()
+        try:
+            with translated():
                 await session.connection(execution_options={_READ_ONLY: True})
+            with translated(body=True):
                 yield Repository(session)
+        finally:
+            with contextlib.suppress(Exception):
+                await session.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
-        """A repository whose work commits together, or not at all."""
+        """A repository whose work commits together, or not at all.
+
+        Connecting, beginning and committing translate any failure (an OSError among them); inside the
+        block only what the database layer raised is translated, so that an exception of the caller's
+        own work (a template file it cannot read) stays what it is, and is not taken for an outage."""
         async with self._writer if self._writer is not None else contextlib.nullcontext():
             with translated():
                 session = await self._begun()
-                try:
+            try:
+                with translated(body=True):
                     yield Repository(session)
+                with translated():
                     await session.commit()
-                except BaseException:
-                    # What went wrong is the news, not a rollback failing on a connection already lost.
-                    with contextlib.suppress(Exception):
-                        await session.rollback()
-                    raise
-                finally:
-                    with contextlib.suppress(Exception):
-                        await session.close()
+            except BaseException:
+                # What went wrong is the news, not a rollback failing on a connection already lost.
+                with contextlib.suppress(Exception):
+                    await session.rollback()
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    await session.close()
 
     async def _begun(self) -> AsyncSession:
         """A session whose transaction has begun: on SQLite, holding the write lock (waiting for it
@@ -222,13 +235,16 @@ class Store:
 
 
 @contextlib.contextmanager
-def translated() -> Iterator[None]:
+def translated(*, body: bool = False) -> Iterator[None]:
     """Turn a database failure raised inside into ``StoreError`` or ``StoreDataError`` (see
-    :func:`mailgate.store._errors.translate`); anything else passes through as it is."""
+    :func:`mailgate.store._errors.translate`); anything else passes through as it is.
+
+    With ``body`` (around the caller's code in a transaction), only what the database layer raised
+    is a database failure (:func:`mailgate.store._errors.from_database`)."""
     try:
         yield
     except Exception as exc:
-        error = translate(exc)
+        error = translate(exc) if not body or from_database(exc) else None
         if error is None:
             raise
         # Not chained: the driver's exception quotes the SQL and its parameters.
