@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -153,7 +154,8 @@ class LoginThrottle:
     An attempt is counted before its password is checked, so parallel guesses cannot slip past the
     limit; a success clears the user's count and takes the attempt back from the address's."""
 
-    #: Names and addresses remembered at most (the oldest are forgotten first).
+    #: Names and addresses remembered at most: past it, those whose failures all left the window are
+    #: forgotten first, then the least recently failed.
     MAX_KEYS = 10_000
 
     def __init__(self, clock: Clock, limits: LoginLimits | None = None) -> None:
@@ -180,7 +182,7 @@ class LoginThrottle:
             times = self._failures.pop(key, [])
             times.append(attempt.at)
             self._failures[key] = times  # now the most recently failed
-        self._forget()
+        self._forget(attempt.at)
         return attempt
 
     def succeeded(self, attempt: Attempt) -> None:
@@ -202,7 +204,12 @@ class LoginThrottle:
         free_at = times[len(times) - limit] + self.limits.window
         return max(1, math.ceil((free_at - now).total_seconds()))
 
-    def _forget(self) -> None:
+    def _forget(self, now: dt.datetime) -> None:
+        if len(self._failures) <= self.MAX_KEYS:
+            return
+        since = now - self.limits.window
+        for key in [k for k, times in self._failures.items() if not times or times[-1] <= since]:
+            del self._failures[key]
         while len(self._failures) > self.MAX_KEYS:
             del self._failures[next(iter(self._failures))]
 
@@ -212,4 +219,13 @@ def _user_key(username: str) -> str:
 
 
 def _address_key(address: str) -> str:
-    return "address:" + address
+    """An IPv4 address as it is; an IPv6 one by its /64, the block one client usually holds whole."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return "address:" + address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"address:{ip.ipv4_mapped}"
+        return f"address:{ipaddress.IPv6Network((int(ip) >> 64 << 64, 64))}"
+    return f"address:{ip}"

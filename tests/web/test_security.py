@@ -24,7 +24,7 @@ from mailgate.registry import registry_from_mapping
 from mailgate.store import Store
 from mailgate.store.registry import load_registry, replace_registry
 from mailgate.web import create_app
-from mailgate.web._security import BODY_LIMIT, LoginLimits
+from mailgate.web._security import BODY_LIMIT, LoginLimits, LoginThrottle
 from web.conftest import PASSWORD, SECRET, Client
 
 NOW = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
@@ -430,3 +430,74 @@ async def test_users_and_commissions_are_dated_by_the_desks_clock(
     assert "征集中" in added.text
     clock.set(dt.datetime(2026, 12, 2, tzinfo=dt.UTC))
     assert "已截止" in (await admin.get("/commissions")).text
+
+
+# --- floods of sign-ins -------------------------------------------------------------------------------
+
+
+def _attempt(throttle: LoginThrottle, username: str, address: str) -> bool:
+    """One sign-in as the desk makes it: refused while throttled, else counted as failed."""
+    if throttle.wait(username, address):
+        return False
+    throttle.begin(username, address)
+    return True
+
+
+def test_made_up_names_from_rotating_ipv6_addresses_cannot_evict_a_users_count(clock: FrozenClock) -> None:
+    throttle = LoginThrottle(clock)
+    for _ in range(4):
+        assert _attempt(throttle, "admin", "192.0.2.1")
+    # One client of one /64 rotates through its addresses, a made-up name each time.
+    sprayed = sum(
+        _attempt(throttle, f"nobody{n}", f"2001:db8:7:9:{n >> 16 & 0xFFFF:x}:{n & 0xFFFF:x}::1")
+        for n in range(3 * LoginThrottle.MAX_KEYS)
+    )
+    assert sprayed == LoginLimits().per_address  # the /64 is one address to the throttle
+    assert _attempt(throttle, "admin", "198.51.100.1")  # the fifth failure still counts as the fifth
+    assert throttle.wait("admin", "198.51.100.2") == 15 * 60
+    assert throttle.wait("someone", "2001:db8:7:10::1") == 0  # the next /64 is another client
+    assert throttle.wait("someone", "::ffff:192.0.2.1") == 0  # IPv4 in IPv6 clothing is the IPv4 address
+
+
+def test_past_its_size_the_throttle_forgets_expired_entries_before_live_ones(
+    clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LoginThrottle, "MAX_KEYS", 50)
+    throttle = LoginThrottle(clock, LoginLimits(per_user=1, per_address=1000))
+    for n in range(20):  # 40 names and addresses whose failures leave the window
+        assert _attempt(throttle, f"old{n}", f"192.0.2.{n}")
+    clock.advance(dt.timedelta(minutes=20))
+    assert _attempt(throttle, "admin", "198.51.100.1")
+    for n in range(12):  # live ones, pushing the throttle past its size
+        assert _attempt(throttle, f"new{n}", f"203.0.113.{n}")
+    for name in ("admin", *(f"new{n}" for n in range(12))):
+        assert throttle.wait(name, "198.51.100.9") > 0, name  # every live count kept
+
+
+async def test_past_the_waiting_hashes_a_sign_in_is_turned_away_with_429(
+    people: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, browsers: Any
+) -> None:
+    hasher = GatedHasher()
+    monkeypatch.setattr(users, "HASHER", hasher)
+    app = app_over(people, clock, login_limits=LoginLimits(per_user=1000, per_address=1000))
+    extra = 8
+    guessers = [browsers(f"192.0.2.{n + 1}", app) for n in range(users.MAX_PENDING_HASHES + extra)]
+    tokens = [await g.token() for g in guessers]
+    form = {"username": "editor", "password": "wrong password"}
+    pending = {
+        asyncio.create_task(g.post("/login", form, token=t)) for g, t in zip(guessers, tokens, strict=True)
+    }
+    turned_away: list[httpx.Response] = []
+    while len(turned_away) < extra:
+        done, pending = await asyncio.wait(pending, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert done, "the sign-ins beyond the bound were not answered while the thread was busy"
+        turned_away += [task.result() for task in done]
+    for response in turned_away:
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == str(users.HashingBusyError.retry_after)
+        assert "系统正忙于核对其他登录请求" in response.text
+    hasher.gate.set()
+    checked = await asyncio.gather(*pending)
+    assert [r.status_code for r in checked] == [401] * users.MAX_PENDING_HASHES
+    assert hasher.opened.count(True) == users.MAX_PENDING_HASHES
+    assert (await browsers("192.0.2.250", app).login("editor")).status_code == 303  # every place freed
