@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -40,6 +44,20 @@ _dummy_hashes: dict[tuple[int, int, int], str] = {}
 #: argon2 runs in this thread, never on the event loop: one hash at a time (each uses 64 MiB and, with
 #: parallelism 4, every core) leaves the loop and the daemon beside it free however many sign-ins arrive.
 _HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
+#: Hashes handed to that thread and not done (the one it works on included): beyond these a sign-in
+#: is turned away at once rather than queued behind minutes of work.
+MAX_PENDING_HASHES = 32
+_pending = threading.BoundedSemaphore(MAX_PENDING_HASHES)
+_T = TypeVar("_T")
+
+
+class HashingBusyError(MailgateError):
+    """Too many passwords wait to be hashed: nothing was checked, try again in ``retry_after`` seconds."""
+
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__(f"{MAX_PENDING_HASHES} passwords are waiting to be hashed; try again shortly")
 
 
 class RefusedChangeError(MailgateError):
@@ -146,7 +164,10 @@ async def authenticate(
     if not await _verify(found.password_hash, password):
         return None
     checked = found.password_hash
-    upgraded = await _hash(password) if HASHER.check_needs_rehash(checked) else None
+    upgraded = None
+    if HASHER.check_needs_rehash(checked):
+        with contextlib.suppress(HashingBusyError):  # upgraded at a quieter sign-in
+            upgraded = await _hash(password)
     async with store.transaction() as repo:
         user = await repo.session.get(User, found.id)
         # Changed while the password was being checked: the hash checked is no longer the user's.
@@ -260,11 +281,26 @@ async def _existing(session: AsyncSession, username: str) -> User:
 
 
 async def _hash(password: str) -> str:
-    return await asyncio.get_running_loop().run_in_executor(_HASHING, HASHER.hash, password)
+    return await _in_worker(HASHER.hash, password)
 
 
 async def _verify(password_hash: str, password: str) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(_HASHING, _check, HASHER, password_hash, password)
+    return await _in_worker(_check, HASHER, password_hash, password)
+
+
+async def _in_worker(work: Callable[..., _T], *args: object) -> _T:
+    """``work(*args)`` in the argon2 thread; ``HashingBusyError`` at once when too many wait for it."""
+    if not _pending.acquire(blocking=False):
+        raise HashingBusyError
+    try:
+        future: Future[_T] = _HASHING.submit(work, *args)
+    except BaseException:
+        _pending.release()
+        raise
+    # Released when the thread is done with it, or when it is cancelled before the thread began it:
+    # a caller that gave up does not free a place the thread is still using.
+    future.add_done_callback(lambda _: _pending.release())
+    return await asyncio.wrap_future(future)
 
 
 def _check(hasher: PasswordHasher, password_hash: str, password: str) -> bool:

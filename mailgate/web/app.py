@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
+from mailgate.desk.users import HashingBusyError
 from mailgate.errors import ConfigurationError, StoreError
 from mailgate.store import Store
 from mailgate.web import _admin, _auth, _health, _log, _queue
@@ -111,6 +112,7 @@ def create_app(
             HTTPException: _http_error,
             ValueError: _bad_input,
             StoreError: _store_unavailable,
+            HashingBusyError: _hashing_busy,
             Exception: _server_error,
         },
     )
@@ -151,6 +153,18 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
     user = await signed_in(request) if "session" in request.scope else None
     reason = "提交的内容有误，无法处理。请返回上一页检查后重新提交。"
     return error_page(request, user, 400, "请求有误", reason)
+
+
+async def _hashing_busy(request: Request, exc: Exception) -> Response:
+    """Too many passwords wait to be checked (a sign-in flood): 429, try again in a few seconds."""
+    assert isinstance(exc, HashingBusyError)
+    log.warning("desk_hashing_busy", path=request.url.path)
+    user = await signed_in(request) if "session" in request.scope else None
+    reason = f"系统正忙于核对其他登录请求，本次未处理，请 {exc.retry_after} 秒后重试。"
+    back = "/login" if request.url.path == "/login" else None
+    response = error_page(request, user, 429, "请稍后再试", reason, back=back)
+    response.headers["retry-after"] = str(exc.retry_after)
+    return response
 
 
 async def _store_unavailable(request: Request, exc: Exception) -> Response:
