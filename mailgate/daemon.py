@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 
@@ -21,6 +22,7 @@ from mailgate.errors import (
     StoreDataError,
     StoreError,
     TransportError,
+    describe,
 )
 from mailgate.mail.parse import parse_message
 from mailgate.pipeline import AlreadyProcessed, MessageRef, Pipeline
@@ -311,7 +313,7 @@ class Daemon:
             past = await self._on_file(ref)
             if past is not None:
                 return past
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe(exc)
         try:
             state = await self._record_failure(fetched, error)
         except StoreError:
@@ -333,8 +335,11 @@ class Daemon:
             key=fetched.key,
             attempts=state.attempts,
             error=type(exc).__name__,
-            exc_info=exc if not isinstance(exc, MailgateError) else None,
         )
+        if not isinstance(exc, MailgateError):  # where it broke: the frames only, never the text
+            log.debug(
+                "message_failed_at", key=fetched.key, stack="".join(traceback.format_tb(exc.__traceback__))
+            )
         if state.quarantined:
             log.error("message_quarantined", mailbox=mailbox, uid=fetched.uid, key=fetched.key)
             return Disposition.QUARANTINED

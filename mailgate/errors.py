@@ -42,3 +42,23 @@ class PermanentTransportError(TransportError):
 
 class ProcessingError(MailgateError):
     """A message could not be processed; it is retried a bounded number of times, then quarantined."""
+
+
+#: Exception types whose text tends to quote their input (the bytes a codec choked on, the literal a
+#: parser refused, a key, an assertion's values): of these only the type is said.
+_QUOTING: tuple[type[BaseException], ...] = (ValueError, LookupError, AssertionError)
+#: The longest reason said after the exception type.
+REASON_LIMIT = 200
+
+
+def describe(exc: BaseException) -> str:
+    """``exc`` in a line safe to keep and log: its type and a short reason without control characters,
+    or its type alone when its text may quote message content (a ``UnicodeDecodeError``'s bytes)."""
+    name = type(exc).__name__
+    if isinstance(exc, _QUOTING) and not isinstance(exc, MailgateError):
+        return name
+    text = "".join(c if c.isprintable() else " " for c in str(exc))
+    reason = " ".join(text.split())
+    if len(reason) > REASON_LIMIT:
+        reason = reason[: REASON_LIMIT - 1] + "…"
+    return f"{name}: {reason}" if reason else name

@@ -150,7 +150,7 @@ async def test_a_poison_message_is_retried_then_quarantined_without_a_reply(worl
 
         async def process(raw: bytes, **kwargs: Any) -> Any:
             if b"<1.test@" in raw:
-                raise ValueError("boom")
+                raise RuntimeError("boom")
             return await real(raw, **kwargs)
 
         daemon.pipeline.process = process  # type: ignore[method-assign]
@@ -266,6 +266,49 @@ async def test_a_value_the_database_refuses_fails_that_message_only_and_the_inbo
     assert failure.last_error.startswith("StoreDataError: the database refused the data: ")
     assert "\udc80" not in failure.last_error
     assert failure.message_id == "1.test@th.gz.gov.cn"  # the header fields are kept all the same
+
+
+@pytest.mark.parametrize(
+    ("raised", "kept"),
+    [
+        (
+            UnicodeDecodeError("utf-8", "机密正文".encode("gbk"), 0, 2, "invalid start byte"),
+            "UnicodeDecodeError",
+        ),
+        (KeyError("机密正文"), "KeyError"),
+        (RuntimeError("line one\r\nline\x00two\x1b[31m " + "长" * 400), None),
+    ],
+    ids=["decode", "key", "long-with-control-characters"],
+)
+async def test_a_failure_is_kept_and_logged_without_the_messages_content(
+    world: World, raised: Exception, kept: str | None
+) -> None:
+    world.deliver(world.submission(1))
+
+    def failing(daemon: Daemon) -> None:
+        async def process(raw: bytes, **kwargs: Any) -> Any:
+            raise raised
+
+        daemon.pipeline.process = process  # type: ignore[method-assign]
+
+    with structlog.testing.capture_logs() as logs:
+        await world.run_once(failing)
+    async with world.store.reading() as repo:
+        error = await repo.session.scalar(select(Failure.last_error))
+    assert error is not None
+    if kept is not None:
+        assert error == kept  # these quote their input: the type alone
+    else:
+        assert error.startswith("RuntimeError: line one line two [31m 长")
+        assert len(error) <= len("RuntimeError: ") + 200
+        assert error.isprintable()
+    [failed] = [entry for entry in logs if entry["event"] == "message_failed"]
+    assert "exc_info" not in failed
+    assert failed["log_level"] == "error"
+    said = repr([entry for entry in logs if entry["log_level"] != "debug"])
+    assert "机密" not in said
+    assert "\\xbb" not in said
+    assert "长长长" not in said
 
 
 async def test_a_file_the_work_cannot_read_inside_a_transaction_fails_that_message_not_the_store(

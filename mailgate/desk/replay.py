@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.desk.log import LogFilter, list_log
-from mailgate.errors import StoreError
+from mailgate.errors import StoreError, describe
 from mailgate.pipeline import AlreadyProcessed, Evaluation, MessageRef, Pipeline, stored_findings
 from mailgate.replies import Replies
 from mailgate.store import Repository, Store
@@ -174,7 +174,7 @@ async def _evaluate(
     except (SQLAlchemyError, StoreError):
         raise
     except Exception as exc:  # a message that still breaks parsing or a rule stays where it is
-        return f"{type(exc).__name__}: {exc}"
+        return describe(exc)
 
 
 async def _plan_message(
@@ -288,7 +288,7 @@ async def _apply_message(
         raise
     except Exception as exc:  # filing or a reply failed on this message: nothing of it was committed
         planned = await _preview_one(pipeline, ref)
-        note = f"无法应用：{type(exc).__name__}: {exc}"
+        note = f"无法应用：{describe(exc)}"
         return dataclasses.replace(planned, note=note, applicable=False)
 
 
@@ -345,7 +345,7 @@ async def _apply_failure(
     except StoreError:
         raise
     except Exception as exc:  # still poison: it stays quarantined
-        note = f"仍无法处理：{type(exc).__name__}: {exc}"
+        note = f"仍无法处理：{describe(exc)}"
         return dataclasses.replace(planned, changed=False, reply=None, note=note, applicable=False)
     if isinstance(result, AlreadyProcessed):
         message_pk, tracking = result.past.message_pk, None
