@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import imaplib
 import itertools
 import os
@@ -198,13 +199,17 @@ class Dovecot:
         with self.session(user) as client:
             _create(client, mailbox)
 
-    def append(self, user: str, mailbox: str, *messages: bytes) -> list[int]:
-        """APPEND each raw message over IMAP (creating the mailbox if needed); return their UIDs."""
+    def append(self, user: str, mailbox: str, *messages: bytes, at: dt.datetime | None = None) -> list[int]:
+        """APPEND each raw message over IMAP (creating the mailbox if needed); return their UIDs.
+
+        Their INTERNALDATE is ``at``, else the server's now, which is the tests' clock (faked or not:
+        see import_environment in the configuration)."""
         uids: list[int] = []
+        internaldate = None if at is None else imaplib.Time2Internaldate(at)
         with self.session(user) as client:
             _create(client, mailbox)
             for raw in messages:
-                data = _check(client.append(_quote(mailbox), "", None, raw), "APPEND")
+                data = _check(client.append(_quote(mailbox), "", internaldate, raw), "APPEND")
                 match = _APPENDUID.search(data[0] if isinstance(data[0], bytes) else b"")
                 if match is None:
                     raise imaplib.IMAP4.error(f"APPEND without APPENDUID: {data!r}")
@@ -215,7 +220,9 @@ class Dovecot:
         """Write raw messages straight into the mailbox's ``new/`` directory; return how many.
 
         Much faster than APPEND for seeding thousands of messages: Dovecot assigns UIDs when the
-        mailbox is next opened. Works whether or not the server is running.
+        mailbox is next opened. Works whether or not the server is running. A file's time is its
+        INTERNALDATE: now, as Dovecot reads it (under faketime, the real time a file gets is read by
+        Dovecot, as by this process, shifted to the faked clock).
         """
         folder = self.maildir(user, mailbox)
         self._make_maildir(folder)
@@ -366,6 +373,9 @@ first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:{base}/mail/%n/Maildir
 mail_fsync = never
+# Under faketime, every Dovecot process keeps the tests' clock (Dovecot clears the environment of the
+# processes it starts): the times it gives mail, and the file times it reads, are then the tests' own.
+import_environment = $import_environment LD_PRELOAD FAKETIME FAKETIME_SHARED
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%n {base}/users

@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from messages import REGISTRY, submission
+from messages import REGISTRY, stamp, submission
 
 #: The registry before 天河区's officer was registered: their item is rejected as unregistered-sender.
 WITHOUT_OFFICER = REGISTRY.replace('email = "xxy@th.gz.gov.cn"', 'email = "old@th.gz.gov.cn"')
@@ -46,12 +46,14 @@ def mailgate_all(cwd: Path, *commands: tuple[str, ...]) -> list[subprocess.Compl
         return list(pool.map(lambda args: mailgate(cwd, *args), commands))
 
 
-def _html_with_script() -> bytes:
+def _html_with_script(now: dt.datetime) -> bytes:
+    """An HTML message from a stranger that arrived at ``now`` (Received), written two minutes before."""
     message = EmailMessage()
+    message["Received"] = f"from mail.example.com by mx.gzy.gov.cn with ESMTP id html; {stamp(now)}"
     message["From"] = "陌生人 <stranger@example.com>"
     message["To"] = "inf@gzy.gov.cn"
     message["Subject"] = "【天河区】一条网页格式的信息"
-    message["Date"] = "Thu, 26 Nov 2026 09:58:00 +0800"
+    message["Date"] = stamp(now - dt.timedelta(minutes=2))
     message["Message-ID"] = "<html.test@example.com>"
     message.set_content("纯文本部分", charset="utf-8")
     message.add_alternative("<p>网页部分</p><script>alert('x')</script>", subtype="html", charset="utf-8")
@@ -77,7 +79,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (inbox / "3.eml").write_bytes(submission(3, title="越秀区举办迎春花市", at=now, **YUEXIU))
     (inbox / "4.eml").write_bytes(submission(4, headers={"Auto-Submitted": "auto-replied"}, at=now))
-    (inbox / "5.eml").write_bytes(_html_with_script())
+    (inbox / "5.eml").write_bytes(_html_with_script(now))
     ran = mailgate(root, "run", "--once")
     assert ran.returncode == 0, ran.stderr
     return root

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from messages import REGISTRY
+from messages import REGISTRY, submission
 from servers import Dovecot, ReceivedMail, SmtpSink
 from sqlalchemy import func, select
 
 from mailgate.app import build_daemon
+from mailgate.clock import SYSTEM_CLOCK, Clock
 from mailgate.config import Settings
 from mailgate.daemon import Daemon
 from mailgate.sources.base import Disposition, Fetched
@@ -31,6 +32,14 @@ from mailgate.store import Store
 
 #: The IMAP users of the fixture Dovecot (tests/integration/conftest.py) and their password.
 PASSWORD = "secret"
+#: The clock the daemons of these tests run on, in this process as in a child: the machine's (under
+#: faketime, the faked one), so that retries come due. Every message they get is dated by it.
+CLOCK: Clock = SYSTEM_CLOCK
+
+
+def fresh(n: int = 1, **fields: Any) -> bytes:
+    """``submission(n, ...)`` that arrived a minute ago by :data:`CLOCK`, and was signed that day."""
+    return submission(n, at=CLOCK.now() - dt.timedelta(minutes=1), **fields)
 
 
 def settings_data(dovecot: Dovecot, sink: SmtpSink, root: Path, **overrides: Any) -> dict[str, Any]:
@@ -142,12 +151,12 @@ class Running:
         self.task.add_done_callback(lambda _: asyncio.ensure_future(self._notify()))
 
     @classmethod
-    async def start(cls, data: dict[str, Any]) -> Running:
-        """Create the schema in the settings' store, build the daemon and start it."""
+    async def start(cls, data: dict[str, Any], clock: Clock = CLOCK) -> Running:
+        """Create the schema in the settings' store, build the daemon on ``clock`` and start it."""
         settings = Settings(**data)
         store = Store(settings.store.url)
         await store.create_schema()
-        return cls(await build_daemon(settings, store))
+        return cls(await build_daemon(settings, store, clock=clock))
 
     def _watch(self, source: Any) -> None:
         name = source.inbox.value

@@ -8,10 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from messages import submission
 from servers import Dovecot, SmtpSink
 
-from integration._daemon import Child, answered, parsed, settings_data
+from integration._daemon import Child, answered, fresh, parsed, settings_data
 
 SEED = 20261127
 COUNT = 500
@@ -30,12 +29,12 @@ def mail(n: int) -> tuple[str, bytes]:
     sender, name, unit = OFFICERS[n % len(OFFICERS)]
     title = f"{unit}第{n}号信息：推进智慧城市建设"
     if n % 10 == 0:  # a daily item sent to the commissioned inbox: wrong-inbox
-        return "commissioned", submission(n, title=title, sender=sender, name=name, identifier=unit)
+        return "commissioned", fresh(n, title=title, sender=sender, name=name, identifier=unit)
     if n % 7 == 3:
         headers = {"Auto-Submitted": "auto-replied"}
-        return "daily", submission(n, title=title, sender=sender, name=name, identifier=unit, headers=headers)
+        return "daily", fresh(n, title=title, sender=sender, name=name, identifier=unit, headers=headers)
     other = OFFICERS[(n + 1) % len(OFFICERS)][2] if n % 5 == 1 else unit  # someone else's identifier
-    return "daily", submission(n, title=title, sender=sender, name=name, identifier=other)
+    return "daily", fresh(n, title=title, sender=sender, name=name, identifier=other)
 
 
 def deliver(dovecot: Dovecot, numbers: range) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from messages import submission
+from messages import signed
 from servers import Dovecot, SmtpSink
 
-from integration._daemon import Child, Running, answered, parsed, settings_data, text_of
+from integration._daemon import CLOCK, Child, Running, answered, fresh, parsed, settings_data, text_of
 from mailgate.store.models import CheckpointRow, Message, Outbox
 from rules import Finding, Severity, default_rules, render
 
@@ -36,15 +36,15 @@ async def inbox(dovecot: Dovecot, user: str = "daily", mailbox: str = "INBOX") -
 async def test_a_receipt_a_notice_with_every_finding_and_nothing_for_an_auto_reply(
     dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
-    good = submission(1)
-    bad = submission(  # three faults: another unit's identifier, a different title, too long a body
+    good = fresh(1)
+    bad = fresh(  # three faults: another unit's identifier, a different title, too long a body
         2,
         identifier="越秀区",
         title="越秀区老城区改造",
         body="天河区另一个标题\n\n" + "城市建设" * 120 + "\n\n作者单位：天河区政府办\n姓名：张三\n"
-        "联系电话：020-38622000\n日期：2026年11月26日\n",
+        f"联系电话：020-38622000\n日期：{signed(CLOCK.now())}\n",
     )
-    auto = submission(3, headers={"Auto-Submitted": "auto-replied"})
+    auto = fresh(3, headers={"Auto-Submitted": "auto-replied"})
     await deliver(dovecot, good, bad, auto)
     running = await Running.start(settings_data(dovecot, smtp_sink, tmp_path))
     try:
@@ -83,7 +83,7 @@ async def test_idle_brings_a_new_message_without_waiting_for_a_poll(
     running = await Running.start(data)
     try:
         await running.until(lambda: running.waiting == {"daily", "commissioned"})
-        await deliver(dovecot, submission(1))
+        await deliver(dovecot, fresh(1))
         [receipt] = await smtp_sink.wait_for(1, timeout=5)
         await running.until(lambda: running.filed_count() == 1)
     finally:
@@ -99,13 +99,13 @@ BODY_WITH_PADDING = """天河区推进智慧城市建设取得新进展
 作者单位：天河区政府办
 姓名：张三
 联系电话：020-38622000
-日期：2026年11月26日
+日期：{signed}
 """
 
 
 def items(count: int, start: int = 1) -> list[bytes]:
     """Valid items with distinct Message-IDs and titles."""
-    return [submission(n, title=f"天河区第{n}号信息：推进智慧城市建设") for n in range(start, start + count)]
+    return [fresh(n, title=f"天河区第{n}号信息：推进智慧城市建设") for n in range(start, start + count)]
 
 
 async def assert_each_answered_once(running: Running, sink: SmtpSink, count: int) -> None:
@@ -194,7 +194,7 @@ async def test_a_message_over_the_size_limit_is_fetched_header_only_and_gets_a_s
     dovecot: Dovecot, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
     limit = 50_000
-    big = submission(1, body=BODY_WITH_PADDING.format(padding="城市建设" * 8000))
+    big = fresh(1, body=BODY_WITH_PADDING.format(padding="城市建设" * 8000, signed=signed(CLOCK.now())))
     assert len(big) > limit
     await deliver(dovecot, big)
     data = settings_data(dovecot, smtp_sink, tmp_path, rules={"max_message_bytes": limit})
