@@ -27,6 +27,7 @@ from mailgate.cli._app import (
 )
 from mailgate.cli._web import session_key_or_exit
 from mailgate.clock import SYSTEM_CLOCK
+from mailgate.desk.labels import VERDICT_LABELS
 from mailgate.errors import ConfigurationError, MailgateError
 from mailgate.log import configure as configure_logging
 from mailgate.registry import Registry, dump_registry, load_registry
@@ -35,7 +36,6 @@ from rules import Context, Inbox, default_rules
 
 #: How long `run` waits for the database connections to close once the daemon has stopped.
 STOP_CLOSE_TIMEOUT = 1.5
-_VERDICT_ZH = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复"}
 _SEVERITY_MARK = {"reject": "[red]✗[/red]", "warn": "[yellow]![/yellow]", "ignore": "[dim]·[/dim]"}
 
 
@@ -330,7 +330,7 @@ def list_rules(
 
 def _report(result: FileResult) -> None:
     console = Console(highlight=False, soft_wrap=True)
-    verdict = _VERDICT_ZH.get(result.verdict, result.verdict)
+    verdict = VERDICT_LABELS.get(result.verdict, result.verdict)
     console.print(f"[bold]{escape(result.file)}[/bold]：{verdict}")
     for finding in result.findings:
         mark = _SEVERITY_MARK.get(finding["severity"], "-")

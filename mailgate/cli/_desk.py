@@ -17,6 +17,7 @@ from rich.text import Text
 
 from mailgate.cli._app import ConfigOption, app, load_or_exit, migrate_or_exit, with_store
 from mailgate.config import Settings
+from mailgate.desk.labels import INBOX_SHORT, OUTBOX_LABELS, REPLY_LABELS, VERDICT_LABELS
 from mailgate.desk.log import (
     KINDS,
     LogFilter,
@@ -44,17 +45,6 @@ from mailgate.store import Store
 
 T = TypeVar("T")
 
-_VERDICT_ZH = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复", "quarantined": "隔离"}
-_INBOX_ZH = {"daily": "日常", "commissioned": "约稿"}
-_REPLY_ZH = {"receipt": "回执", "rejection": "退稿通知", "stranger": "登记提示", "alert": "紧急提醒"}
-_OUTBOX_ZH = {
-    "pending": "待发送",
-    "sending": "发送中",
-    "sent": "已发送",
-    "failed": "发送失败",
-    "unknown": "结果不明",
-    "suppressed": "不发送",
-}
 _SERIES = ("district", "dept-a", "dept-b", "direct")
 #: The columns of `mailgate queue export`, in order; the times' headers also name the zone.
 EXPORT_COLUMNS = (
@@ -130,7 +120,8 @@ def queue_list(
             STATUS_LABELS.get(row.status, row.status),
             Text(row.unit_id),
             Text(row.title),
-            _INBOX_ZH.get(row.inbox, row.inbox) + (f" {row.commission_code}" if row.commission_code else ""),
+            INBOX_SHORT.get(row.inbox, row.inbox)
+            + (f" {row.commission_code}" if row.commission_code else ""),
             str(row.revisions),
             str(row.body_zi),
             _arrival(row.received_at or row.updated_at, row.processed_apart, zone),
@@ -225,7 +216,7 @@ def rejections_list(
         table.add_row(
             f"{row.kind}:{row.id}",
             ("隔离 " if row.kind == "failure" else "") + _arrival(row.received_at, row.processed_apart, zone),
-            _VERDICT_ZH.get(row.verdict, row.verdict),
+            VERDICT_LABELS.get(row.verdict, row.verdict),
             Text(row.from_address or ""),
             Text(row.unit_id or ""),
             Text(row.subject),
@@ -366,7 +357,7 @@ def _queue_filter(
     zone: dt.tzinfo,
 ) -> QueueFilter:
     _choice(series, _SERIES, "--series")
-    _choice(inbox, tuple(_INBOX_ZH), "--inbox")
+    _choice(inbox, tuple(INBOX_SHORT), "--inbox")
     _choice(status, STATUSES, "--status")
     return QueueFilter(
         unit=unit,
@@ -392,7 +383,7 @@ def _log_filter(
     zone: dt.tzinfo,
 ) -> LogFilter:
     _choice(verdict, KINDS, "--verdict")
-    _choice(inbox, tuple(_INBOX_ZH), "--inbox")
+    _choice(inbox, tuple(INBOX_SHORT), "--inbox")
     return LogFilter(
         rule=rule,
         unit=unit,
@@ -489,7 +480,7 @@ def _export_row(row: QueueRow, zone: dt.tzinfo) -> list[str]:
         row.unit_id,
         row.unit_name or "",
         row.series or "",
-        _INBOX_ZH.get(row.inbox, row.inbox),
+        INBOX_SHORT.get(row.inbox, row.inbox),
         "是" if row.urgent else "",
         STATUS_LABELS.get(row.status, row.status),
         str(row.revisions),
@@ -514,7 +505,7 @@ def _print_detail(console: Console, detail: ItemDetail, zone: dt.tzinfo) -> None
     console.print(Text.assemble(("标题 ", "bold"), row.title))
     facts = [
         f"{row.unit_id}（{row.unit_name}）" if row.unit_name else row.unit_id,
-        _INBOX_ZH.get(row.inbox, row.inbox),
+        INBOX_SHORT.get(row.inbox, row.inbox),
         STATUS_LABELS.get(row.status, row.status),
         f"共 {row.revisions} 稿",
     ]
@@ -559,7 +550,7 @@ def _print_detail(console: Console, detail: ItemDetail, zone: dt.tzinfo) -> None
 
 def _print_view(console: Console, view: MessageView, zone: dt.tzinfo) -> None:
     row = view.row
-    verdict = _VERDICT_ZH.get(row.verdict, row.verdict)
+    verdict = VERDICT_LABELS.get(row.verdict, row.verdict)
     when = ("隔离 " if row.kind == "failure" else "收到 ") + _arrival(
         row.received_at, row.processed_apart, zone
     )
@@ -588,16 +579,16 @@ def _print_view(console: Console, view: MessageView, zone: dt.tzinfo) -> None:
     if view.replies:
         console.rule("回复")
         for reply in view.replies:
-            status = _OUTBOX_ZH.get(reply.status, reply.status)
+            status = OUTBOX_LABELS.get(reply.status, reply.status)
             why = f"（原因：{reply.held_back}）" if reply.held_back else ""
             sent = f" {_when(reply.sent_at, zone)}" if reply.sent_at else ""
-            kind = _REPLY_ZH.get(reply.kind, reply.kind)
+            kind = REPLY_LABELS.get(reply.kind, reply.kind)
             console.print(Text(f"{kind} → {reply.recipient}：{status}{why}{sent}"))
 
 
 def _print_stats(console: Console, stats: LogStats) -> None:
     for title, counts, labels in (
-        ("结果", stats.by_verdict, _VERDICT_ZH),
+        ("结果", stats.by_verdict, VERDICT_LABELS),
         ("规则", stats.by_rule, {}),
         ("单位", stats.by_unit, {"": "（未登记）"}),
     ):
@@ -615,18 +606,18 @@ def _replay_table(rows: list[ReplayPreview], settings: Settings, *, applied: boo
     table.header_style = "bold"
     table.caption = zone_note(zone)
     for row in rows:
-        new = _VERDICT_ZH.get(row.new_verdict, row.new_verdict)
+        new = VERDICT_LABELS.get(row.new_verdict, row.new_verdict)
         note = row.note + (f" 编号 {row.tracking}" if applied and row.tracking else "")
         table.add_row(
             str(row.ref),
             _when(row.received_at, zone),
             Text(row.from_address or ""),
             Text(row.subject),
-            _VERDICT_ZH.get(row.old_verdict, row.old_verdict),
+            VERDICT_LABELS.get(row.old_verdict, row.old_verdict),
             Text(new, style="bold green" if row.changed else ""),
             Text(", ".join(row.old_rules)),
             Text(", ".join(row.new_rules)),
-            _REPLY_ZH.get(row.reply, "") if row.reply else "",
+            REPLY_LABELS.get(row.reply, "") if row.reply else "",
             Text(note),
         )
     return table

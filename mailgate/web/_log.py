@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mailgate.desk import log, replay
+from mailgate.desk.labels import OUTBOX_LABELS, REPLY_LABELS, VERDICT_LABELS
 from mailgate.desk.paging import fits_id
 from mailgate.desk.times import zone_note
 from mailgate.desk.users import UserView
@@ -33,16 +34,6 @@ from rules import Inbox, default_rules
 
 #: At most this many messages are replayed from one filter.
 REPLAY_LIMIT = 200
-VERDICT_LABELS = {"accepted": "受理", "rejected": "退稿", "ignored": "不予答复", "quarantined": "隔离"}
-REPLY_LABELS = {"receipt": "回执", "rejection": "退稿通知", "stranger": "登记提示", "alert": "紧急提醒"}
-OUTBOX_LABELS = {
-    "pending": "待发送",
-    "sending": "发送中",
-    "sent": "已发送",
-    "failed": "发送失败",
-    "unknown": "结果不明",
-    "suppressed": "不发送",
-}
 _LOG_FIELDS = ("rule", "unit", "sender", "verdict", "inbox", "since", "until")
 _ROW_KINDS = ("message", "failure")
 
