@@ -37,6 +37,17 @@ async def source(tmp_path: Path) -> MaildirSource:
     return source
 
 
+def embedded(store: Store, root: Path) -> Settings:
+    """The embedded default under ``root``, on ``store``, with the test registry."""
+    (root / "registry.toml").write_text(REGISTRY, encoding="utf-8")
+    return Settings(
+        registry_file=root / "registry.toml",
+        store={"url": store.url},
+        source={"daily": root / "daily", "commissioned": root / "commissioned"},
+        transport={"directory": root / "outbox"},
+    )
+
+
 def deliver(source: MaildirSource, name: str, raw: bytes, *, at: int) -> Path:
     path = source.path / "new" / name
     path.write_bytes(raw)
@@ -179,13 +190,7 @@ async def test_a_message_moved_between_listing_and_reading_is_read_where_it_went
 async def test_the_daemon_files_the_rest_of_an_inbox_with_unreadable_entries(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "registry.toml").write_text(REGISTRY, encoding="utf-8")
-    settings = Settings(
-        registry_file=tmp_path / "registry.toml",
-        store={"url": store.url},
-        source={"daily": tmp_path / "daily", "commissioned": tmp_path / "commissioned"},
-        transport={"directory": tmp_path / "outbox"},
-    )
+    settings = embedded(store, tmp_path)
     new = tmp_path / "daily" / "new"
     new.mkdir(parents=True)
     (new / "1700000000.M1P1.blocked").mkdir()
@@ -214,13 +219,7 @@ async def test_the_daemon_files_the_rest_of_an_inbox_with_unreadable_entries(
 async def test_without_a_received_header_a_file_arrived_when_it_was_delivered(
     store: Store, tmp_path: Path, age_hours: int, answered: bool
 ) -> None:
-    (tmp_path / "registry.toml").write_text(REGISTRY, encoding="utf-8")
-    settings = Settings(
-        registry_file=tmp_path / "registry.toml",
-        store={"url": store.url},
-        source={"daily": tmp_path / "daily", "commissioned": tmp_path / "commissioned"},
-        transport={"directory": tmp_path / "outbox"},
-    )
+    settings = embedded(store, tmp_path)
     clock = FrozenClock(FIXTURE_TIME + dt.timedelta(days=400))  # far from the machine's own clock
     delivered = clock.now() - dt.timedelta(hours=age_hours)
     message = email.message_from_bytes(submission(1, at=delivered), policy=email.policy.SMTP)
