@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 import structlog
-from databases import PG_DSN
+from databases import end_the_lock_session, until_lock_waited_for
 from messages import FIXTURE_TIME, REGISTRY, submission
 from sqlalchemy import func, select
 from tcpproxy import TcpProxy
@@ -511,8 +511,8 @@ async def test_the_daemon_pauses_while_its_instance_lock_is_lost(
             waiting = asyncio.create_task(
                 other.execute("SELECT pg_advisory_lock($1)", lock_module.ADVISORY_KEY)
             )
-            await _until_lock_waited_for()
-            await _end_the_lock_session()
+            await until_lock_waited_for(lock_module.ADVISORY_KEY)
+            assert await end_the_lock_session(lock_module.ADVISORY_KEY) == 1
             async with asyncio.timeout(10):
                 await lock.wait_lost()
                 await waiting  # another instance holds the lock now
@@ -567,30 +567,6 @@ async def test_replies_another_instance_left_in_hand_are_recovered_when_the_lock
     assert found[claimed] == ("sent", None)
     with pytest.raises(ClaimLostError):
         await other.sending(claimed)
-
-
-_ADVISORY = "SELECT {} FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted = $2"
-
-
-async def _until_lock_waited_for() -> None:
-    admin = await asyncpg.connect(PG_DSN)
-    try:
-        async with asyncio.timeout(10):
-            while not await admin.fetchval(_ADVISORY.format("count(*)"), _LOW, False):  # noqa: ASYNC110
-                await asyncio.sleep(0.01)  # the server's lock table: nothing to await
-    finally:
-        await admin.close()
-
-
-async def _end_the_lock_session() -> None:
-    admin = await asyncpg.connect(PG_DSN)
-    try:
-        assert await admin.fetchval(_ADVISORY.format("count(pg_terminate_backend(pid))"), _LOW, True) == 1
-    finally:
-        await admin.close()
-
-
-_LOW = lock_module.ADVISORY_KEY & 0xFFFFFFFF
 
 
 async def test_a_stop_while_the_database_hangs_ends_the_work_within_seconds(

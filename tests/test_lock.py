@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import structlog
-from databases import PG_DSN
+from databases import end_the_lock_session, until_lock_waited_for
 
 from mailgate.errors import InstanceLockedError
 from mailgate.store import Store
@@ -121,8 +121,8 @@ async def test_a_lost_advisory_lock_pauses_until_it_is_held_again(
             waiting = asyncio.create_task(
                 other.execute("SELECT pg_advisory_lock($1)", lock_module.ADVISORY_KEY)
             )
-            await _until_waiting()
-            await _end_session_holding_the_lock()
+            await until_lock_waited_for(lock_module.ADVISORY_KEY)
+            assert await end_the_lock_session(lock_module.ADVISORY_KEY) == 1
             async with asyncio.timeout(10):
                 await mine.wait_lost()
                 await waiting
@@ -141,28 +141,3 @@ async def test_a_lost_advisory_lock_pauses_until_it_is_held_again(
         keeper.cancel()
         await asyncio.gather(keeper, return_exceptions=True)
         await mine.release()
-
-
-_LOCKS = "SELECT {} FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted = $2"
-
-
-async def _until_waiting() -> None:
-    admin = await asyncpg.connect(PG_DSN)
-    try:
-        async with asyncio.timeout(10):
-            while not await admin.fetchval(_LOCKS.format("count(*)"), _LOW, False):  # noqa: ASYNC110
-                await asyncio.sleep(0.01)  # the server's lock table: nothing to await
-    finally:
-        await admin.close()
-
-
-async def _end_session_holding_the_lock() -> None:
-    admin = await asyncpg.connect(PG_DSN)
-    try:
-        ended = await admin.fetchval(_LOCKS.format("count(pg_terminate_backend(pid))"), _LOW, True)
-        assert ended == 1
-    finally:
-        await admin.close()
-
-
-_LOW = lock_module.ADVISORY_KEY & 0xFFFFFFFF
