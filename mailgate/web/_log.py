@@ -20,6 +20,7 @@ from mailgate.web._queue import (
     INBOX_LABELS,
     PAGE_SIZE,
     BadParameterError,
+    bad_cursor,
     checked_id,
     choice,
     eml_response,
@@ -65,13 +66,8 @@ async def log_page(request: Request, user: UserView) -> Response:
     params = text_parameters(request.query_params, _LOG_FIELDS)
     cursor = text_parameters(request.query_params, ["cursor"])["cursor"] or None
     where = log_filter(params, state.zone)
-    try:
+    with bad_cursor(cursor):
         page = await log.list_log(state.store, where, cursor=cursor, limit=PAGE_SIZE)
-    except ValueError as exc:
-        if cursor is None:
-            raise
-        # The days were checked: the cursor is what is wrong.
-        raise BadParameterError("cursor", "无效：请从第一页重新翻页。") from exc
     # Counting reads every finding: without a chosen period the counts cover the last 30 days.
     today = state.clock.now().astimezone(state.zone).date()
     stats_since = where.since or (None if where.until else today - STATS_DAYS)

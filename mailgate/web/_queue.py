@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -60,6 +61,18 @@ NOTE_LENGTH = 2000
 #: The lists whose filters a bad parameter came from.
 _LISTS = ("/queue", "/log")
 _QUEUE_FIELDS = ("unit", "series", "inbox", "commission", "status", "since", "until", "q")
+
+
+@contextlib.contextmanager
+def bad_cursor(cursor: str | None) -> Iterator[None]:
+    """Paging with ``cursor``: a ValueError from the list means the cursor is not one of ours (the
+    filters were checked before), and the page says so."""
+    try:
+        yield
+    except ValueError as exc:
+        if cursor is None:
+            raise
+        raise BadParameterError("cursor", "无效：请从第一页重新翻页。") from exc
 
 
 class BadParameterError(MailgateError):
@@ -180,13 +193,8 @@ async def queue_page(request: Request, user: UserView) -> Response:
     params = text_parameters(request.query_params, _QUEUE_FIELDS)
     cursor = text_parameters(request.query_params, ["cursor"])["cursor"] or None
     where = queue_filter(params, state.zone)
-    try:
+    with bad_cursor(cursor):
         page = await queue.list_queue(state.store, where, cursor=cursor, limit=PAGE_SIZE)
-    except ValueError as exc:
-        if cursor is None:
-            raise
-        # The days were checked: the cursor is what is wrong.
-        raise BadParameterError("cursor", "无效：请从第一页重新翻页。") from exc
     registry = await load_registry(state.store)
     context = {
         "page": page,
